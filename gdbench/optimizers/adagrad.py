@@ -1,0 +1,46 @@
+"""Adagrad (torch.optim.Adagrad semantics).
+
+Update (t counts from 1)::
+
+    lr_t = lr / (1 + (t − 1) · lr_decay)
+    s_t  = s_{t-1} + g²                  (s_0 = initial_accumulator_value)
+    θ_t  = θ_{t-1} − lr_t · g / (√s_t + eps)
+
+Defaults: lr=0.01, lr_decay=0, initial_accumulator_value=0, eps=1e-10.
+Reference: Duchi, Hazan & Singer (2011), JMLR 12.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT
+from .base import NONNEG, POSITIVE
+
+NAME = "adagrad"
+SUMMARY = "Adagrad: s ← s + g²; θ ← θ − lr·g/(√s + eps)"
+HYPER = {"lr": 0.01, "lr_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10}
+BOUNDS = {"lr_decay": NONNEG, "initial_accumulator_value": NONNEG, "eps": POSITIVE}
+STATE = ("sum",)
+
+
+@njit(**JIT)
+def init(s, hp):
+    for i in range(s.shape[1]):
+        s[0, i] = hp[1]
+
+
+@njit(**JIT)
+def step(theta, g, H, s, hp, lr, t):
+    clr = lr / (1.0 + (t - 1) * hp[0])
+    eps = hp[2]
+    acc = s[0]
+    for i in range(theta.shape[0]):
+        acc[i] += g[i] * g[i]
+        theta[i] -= clr * g[i] / (np.sqrt(acc[i]) + eps)
+
+
+def reference(theta, g, H, s, hp, lr, t):
+    lr_decay, _, eps = hp
+    clr = lr / (1.0 + (t - 1) * lr_decay)
+    s[0] = s[0] + g * g
+    theta -= clr * g / (np.sqrt(s[0]) + eps)

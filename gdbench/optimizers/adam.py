@@ -1,0 +1,53 @@
+"""Adam (torch.optim.Adam semantics, amsgrad=False, weight_decay=0).
+
+Update (t counts from 1)::
+
+    m_t = β1 · m_{t-1} + (1 − β1) · g
+    v_t = β2 · v_{t-1} + (1 − β2) · g²
+    θ_t = θ_{t-1} − lr · (m_t / (1 − β1ᵗ)) / (√(v_t / (1 − β2ᵗ)) + eps)
+
+computed as torch does: ``θ −= (lr/(1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps)``.
+Defaults: lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8.
+Reference: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization", ICLR.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT
+from .base import POSITIVE, UNIT
+
+NAME = "adam"
+SUMMARY = "Adam: bias-corrected first and second moment estimates"
+HYPER = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+BOUNDS = {"beta1": UNIT, "beta2": UNIT, "eps": POSITIVE}
+STATE = ("exp_avg", "exp_avg_sq")
+
+
+@njit(**JIT)
+def init(s, hp):
+    pass
+
+
+@njit(**JIT)
+def step(theta, g, H, s, hp, lr, t):
+    b1 = hp[0]
+    b2 = hp[1]
+    eps = hp[2]
+    step_size = lr / (1.0 - b1**t)
+    bc2_sqrt = np.sqrt(1.0 - b2**t)
+    m = s[0]
+    v = s[1]
+    for i in range(theta.shape[0]):
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        theta[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
+
+
+def reference(theta, g, H, s, hp, lr, t):
+    b1, b2, eps = hp
+    s[0] = b1 * s[0] + (1.0 - b1) * g
+    s[1] = b2 * s[1] + (1.0 - b2) * g * g
+    m_hat = s[0] / (1.0 - b1**t)
+    v_hat = s[1] / (1.0 - b2**t)
+    theta -= lr * m_hat / (np.sqrt(v_hat) + eps)

@@ -1,0 +1,55 @@
+"""AdamW: Adam with decoupled weight decay (torch.optim.AdamW semantics).
+
+Update (t counts from 1)::
+
+    θ' = θ_{t-1} · (1 − lr · weight_decay)          (decay first, decoupled from g)
+    m_t, v_t as in Adam
+    θ_t = θ' − lr · (m_t / (1 − β1ᵗ)) / (√(v_t / (1 − β2ᵗ)) + eps)
+
+Defaults: lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01.
+Note: the decay also shrinks the bias coordinate of data problems, as torch does for any
+parameter in the group; the optimum of the decayed iteration is therefore not f*.
+Reference: Loshchilov & Hutter (2019), "Decoupled Weight Decay Regularization", ICLR.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT
+from .base import NONNEG, POSITIVE, UNIT
+
+NAME = "adamw"
+SUMMARY = "AdamW: Adam with decoupled weight decay θ ← θ(1 − lr·wd)"
+HYPER = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+BOUNDS = {"beta1": UNIT, "beta2": UNIT, "eps": POSITIVE, "weight_decay": NONNEG}
+STATE = ("exp_avg", "exp_avg_sq")
+
+
+@njit(**JIT)
+def init(s, hp):
+    pass
+
+
+@njit(**JIT)
+def step(theta, g, H, s, hp, lr, t):
+    b1 = hp[0]
+    b2 = hp[1]
+    eps = hp[2]
+    decay = 1.0 - lr * hp[3]
+    step_size = lr / (1.0 - b1**t)
+    bc2_sqrt = np.sqrt(1.0 - b2**t)
+    m = s[0]
+    v = s[1]
+    for i in range(theta.shape[0]):
+        theta[i] *= decay
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        theta[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
+
+
+def reference(theta, g, H, s, hp, lr, t):
+    b1, b2, eps, wd = hp
+    theta *= 1.0 - lr * wd
+    s[0] = b1 * s[0] + (1.0 - b1) * g
+    s[1] = b2 * s[1] + (1.0 - b2) * g * g
+    theta -= lr * (s[0] / (1.0 - b1**t)) / (np.sqrt(s[1] / (1.0 - b2**t)) + eps)

@@ -1,0 +1,98 @@
+"""Linear least squares (MSE), optionally ridge-regularised.
+
+    f(w, b) = (1/n) Σᵢ (xᵢᵀw + b − yᵢ)² + (λ/2)‖w‖²        θ = [w, b]
+
+The bias is not regularised. f* and x* come from the normal equations (closed form).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT
+from .base import Problem, check_data, check_nonneg, data_problem_dim, x0_or_default
+from .datasets import resolve_data
+
+NAME = "linreg"
+SUMMARY = "linear regression, mean squared error + (λ/2)‖w‖² (convex, closed-form optimum)"
+KIND = "data"
+HAS_HESSIAN = True
+PARAMS = {"data": "synthetic", "n": 1000, "d": 10, "cond": 1.0, "noise": 0.1, "seed": 0, "l2": 0.0}
+
+
+@njit(**JIT)
+def loss_grad(theta, X, y, prm, idx, i0, nb, g):
+    n, d = X.shape
+    lam = prm[0]
+    full = nb < 0
+    m = n if full else nb
+    for j in range(d + 1):
+        g[j] = 0.0
+    b = theta[d]
+    f = 0.0
+    for jj in range(m):
+        i = jj if full else idx[i0 + jj]
+        z = b
+        for j in range(d):
+            z += X[i, j] * theta[j]
+        r = z - y[i]
+        f += r * r
+        for j in range(d):
+            g[j] += r * X[i, j]
+        g[d] += r
+    s = 2.0 / m
+    reg = 0.0
+    for j in range(d):
+        g[j] = s * g[j] + lam * theta[j]
+        reg += theta[j] * theta[j]
+    g[d] *= s
+    return f / m + 0.5 * lam * reg
+
+
+@njit(**JIT)
+def hess(theta, X, y, prm, idx, i0, nb, H):
+    n, d = X.shape
+    full = nb < 0
+    m = n if full else nb
+    for a in range(d + 1):
+        for c in range(d + 1):
+            H[a, c] = 0.0
+    for jj in range(m):
+        i = jj if full else idx[i0 + jj]
+        for a in range(d):
+            xa = X[i, a]
+            for c in range(a, d):
+                H[a, c] += xa * X[i, c]
+            H[a, d] += xa
+        H[d, d] += 1.0
+    s = 2.0 / m
+    for a in range(d + 1):
+        for c in range(a, d + 1):
+            H[a, c] *= s
+            H[c, a] = H[a, c]
+    for a in range(d):
+        H[a, a] += prm[0]
+
+
+def solve(X: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    """x* from the normal equations (2/n·AᵀA + λ·diag(1,…,1,0)) θ = 2/n·Aᵀy, A = [X, 1]."""
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    M = (2.0 / n) * (A.T @ A)
+    M[np.arange(d), np.arange(d)] += l2
+    return np.linalg.solve(M, (2.0 / n) * (A.T @ y))
+
+
+def build(*, X=None, y=None, l2: float = 0.0, x0=None, **data) -> Problem:
+    """A linreg problem on given (X, y) or on data named by ``data``/generator parameters."""
+    X, y = check_data(NAME, *resolve_data(NAME, "regression", X=X, y=y, **data))
+    l2 = check_nonneg(NAME, "l2", l2)
+    xs = solve(X, y, l2)
+    prm = np.array([l2])
+    p = Problem(NAME, sys.modules[__name__], X, y, prm, x0_or_default(NAME, x0, data_problem_dim(X)), 0.0, xs,
+                {"n": X.shape[0], "d": X.shape[1], "l2": l2})
+    p.f_star = p.loss(xs)
+    return p

@@ -1,0 +1,134 @@
+"""The generic driver: determinism, divergence, stopping, caching, validation, tutorial example."""
+
+import numpy as np
+import pytest
+from conftest import small_problem
+
+import gdbench
+from gdbench.kernels.codegen import driver
+from gdbench.optimizers import OPTIMIZERS
+
+
+def test_same_seed_bit_identical_and_seeds_differ(problems_small):
+    p = problems_small["linreg"]
+    a = gdbench.minimize(p, "adam", steps=300, lr=0.01, batch_size=8, seed=1)
+    b = gdbench.minimize(p, "adam", steps=300, lr=0.01, batch_size=8, seed=1)
+    c = gdbench.minimize(p, "adam", steps=300, lr=0.01, batch_size=8, seed=2)
+    assert a.trace.equals(b.trace) and np.array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+    q = problems_small["saddle"]
+    n1 = gdbench.minimize(q, "gd", steps=100, lr=0.1, noise=0.1, seed=5)
+    n2 = gdbench.minimize(q, "gd", steps=100, lr=0.1, noise=0.1, seed=5)
+    n3 = gdbench.minimize(q, "gd", steps=100, lr=0.1, noise=0.1, seed=6)
+    assert n1.trace.equals(n2.trace) and not n1.trace.equals(n3.trace)
+
+
+def test_sweep_in_threads_equals_one_by_one(problems_small):
+    p = problems_small["logistic"]
+    cfgs = [{"lr": lr, "seed": s, "batch_size": b} for lr in (0.01, 0.1, 1.0) for s in (0, 1) for b in (None, 5)]
+    par = gdbench.sweep(p, "adam", cfgs, steps=150, record_every=10, threads=2)
+    assert par.threads == 2
+    for k, c in enumerate(cfgs):
+        one = gdbench.sweep(p, "adam", [c], steps=150, record_every=10, threads=1)
+        np.testing.assert_array_equal(par.theta[k], one.theta[0])
+        np.testing.assert_array_equal(par.trace[k], one.trace[0])
+
+
+def test_minibatch_epochs_visit_every_row_once():
+    # with lr tiny the iterate barely moves, so per-row gradients are identifiable:
+    # a linreg with one-hot rows makes g_w = 2/m·Σ r_i e_i, revealing the rows of each batch.
+    n = 12
+    X = np.eye(n)
+    y = np.arange(1.0, n + 1)
+    p = gdbench.problems.linreg(X, y)
+    seen = []
+    for steps in range(1, 7):  # batch 4 → 3 batches per epoch, 2 epochs
+        r = gdbench.minimize(p, "gd", steps=steps, lr=1e-9, batch_size=4, seed=11, record_every=steps)
+        moved = np.flatnonzero(r.params[:n] != 0)
+        seen.append(set(moved.tolist()))
+    batches = [seen[0]] + [seen[i] - seen[i - 1] for i in range(1, 3)]
+    assert sorted(set().union(*batches)) == list(range(n)) and all(len(b) == 4 for b in batches)
+
+
+def test_gd_on_quadratic_converges_below_2_over_L_and_diverges_above():
+    p = gdbench.problems.quadratic(d=8, cond=20.0, L=4.0, seed=1)
+    ok = gdbench.minimize(p, "gd", steps=3000, lr=1.9 / 4.0, stop_tol=1e-10)
+    assert ok.status == "converged" and ok.trace["rel_suboptimality"].iloc[-1] <= 1e-10
+    bad = gdbench.minimize(p, "gd", steps=3000, lr=2.1 / 4.0)
+    assert bad.status == "diverged" and bad.steps < 3000
+    nan = gdbench.minimize(p, "gd", steps=50, lr=1e300)
+    assert nan.status == "diverged"
+
+
+def test_five_point_tutorial_matches_its_numpy_loop():
+    x = np.array([1.0, 2, 3, 4, 5])
+    y = np.array([2.0, 4, 5, 4, 5])
+    m = c = 0.0
+    for _ in range(1000):  # the tutorial's loop, verbatim in spirit
+        y_pred = m * x + c
+        D_m = (-2 / len(x)) * np.sum(x * (y - y_pred))
+        D_c = (-2 / len(x)) * np.sum(y - y_pred)
+        m -= 0.01 * D_m
+        c -= 0.01 * D_c
+    p = gdbench.problems.linreg(data="five_point")
+    r = gdbench.minimize(p, "gd", steps=1000, lr=0.01)
+    np.testing.assert_allclose(r.params, [m, c], rtol=1e-12)
+
+
+def test_second_call_does_not_recompile(problems_small):
+    p = problems_small["rosenbrock"]
+    gdbench.minimize(p, "rmsprop", steps=10)
+    drv = driver(OPTIMIZERS["rmsprop"].module, p.module)
+    n_sigs = len(drv.sweep.signatures)
+    r = gdbench.minimize(p, "rmsprop", steps=10, lr=0.5)
+    assert r.compile_s == 0.0 and len(drv.sweep.signatures) == n_sigs == 1
+
+
+def test_stalled_and_max_steps_status():
+    p = gdbench.problems.saddle(offset=0.0)  # exactly on the stable manifold: GD never escapes
+    r = gdbench.minimize(p, "gd", steps=400, lr=0.1, record_every=10)
+    assert r.status == "stalled"
+    q = gdbench.problems.rosenbrock()
+    assert gdbench.minimize(q, "gd", steps=100, lr=1e-4).status == "max_steps"
+
+
+def test_record_every_zero_still_detects_divergence():
+    p = gdbench.problems.quadratic(d=3, L=1.0)
+    r = gdbench.sweep(p, "gd", [{"lr": 2.5}, {"lr": 0.5}], steps=2000, record_every=0)
+    assert r.status[0] == "diverged" and r.status[1] == "max_steps" and r.nrec.tolist() == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"optimizer": "adamm"}, "unknown optimizer 'adamm'; allowed: gd, momentum"),
+        ({"lr": -1.0}, "lr must be > 0"),
+        ({"lr": 0.0}, "lr must be > 0"),
+        ({"betaa": 0.9}, "unknown hyper-parameter 'betaa'"),
+        ({"beta1": 1.5}, "beta1 must be in \\[0.0, 1.0\\)"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"schedule": "warp"}, "unknown schedule 'warp'; allowed: constant"),
+        ({"schedule": {"name": "step", "step_size": 0}}, "step_size must be an integer >= 1"),
+        ({"clip": {"max": 1}}, "clip must be"),
+        ({"steps": -5}, "steps must be an integer >= 0"),
+        ({"x0": [1.0, 2.0]}, "x0 must be"),
+        ({"noise": -1.0}, "noise"),
+    ],
+)
+def test_bad_arguments_raise_clear_value_errors(kw, match, problems_small):
+    args = {"optimizer": "adam", "steps": 10}
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        gdbench.minimize(problems_small["logistic"], **args)
+
+
+def test_batch_size_on_analytic_problem_is_refused():
+    with pytest.raises(ValueError, match="has no data rows"):
+        gdbench.minimize(small_problem("rosenbrock"), "gd", steps=5, batch_size=4)
+
+
+def test_registries_describe_themselves():
+    for rec in gdbench.OPTIMIZERS.values():
+        assert rec.summary and list(rec.hyper)[0] == "lr"
+    for name, mod in gdbench.PROBLEMS.items():
+        assert mod.NAME == name and mod.SUMMARY and mod.KIND in ("data", "analytic")
