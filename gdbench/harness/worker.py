@@ -1,0 +1,165 @@
+"""The work function: one :class:`~gdbench.harness.executors.GroupTask` → one GroupResult.
+
+Runs on whichever process or machine the executor picked. It builds the problem from its spec
+(``gdbench.problems.make``), then for the group's configurations:
+
+1. a *timing pass* per batch size: ``gdbench.sweep(..., record_every=0, threads=1)`` for at most
+   ``timing_steps`` steps — ns/step without recording and without compilation (the first call
+   in a process compiles or loads the driver; that time is the ``compile_s`` column);
+2. the *measured pass*: one ``gdbench.sweep`` over all configurations (per step budget, when a
+   time budget caps it) with the suite's recording interval and early stop at ``stop_tol``;
+3. per-run metrics (:mod:`gdbench.harness.metrics`) and the long trace table.
+
+Every per-step computation stays inside the compiled driver.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+from typing import Any
+
+import numpy as np
+
+from .executors import GroupResult, GroupTask
+from .metrics import escape_step, rel_scale, steps_col, steps_to_tol, time_col, tol_label
+
+#: columns of the runs table that depend on timing (ignored by ``gdbench compare``)
+TIMING_COLUMNS_PREFIX = ("time_to_", "ns_per_step", "compile_s", "wall_s", "grad_evals_per_s", "host", "pid")
+
+
+def _sweep_kwargs(task: GroupTask) -> dict[str, Any]:
+    return {} if task.device == "cpu" else {"device": task.device}
+
+
+def _json(v: Any) -> str:
+    return "" if v is None else json.dumps(v, sort_keys=True, separators=(",", ":"))
+
+
+def run_group(task: GroupTask) -> GroupResult:
+    """Run every configuration of ``task``; pure apart from numba's on-disk cache."""
+    import gdbench
+    from gdbench.problems import make
+
+    t_start = time.perf_counter()
+    host, pid = socket.gethostname(), os.getpid()
+    problem = make(task.problem_name, **task.problem_params)
+    configs = [dict(c) for c in task.configs]
+    kw = _sweep_kwargs(task)
+    K = len(configs)
+
+    # --- 1. timing pass, one sweep per batch size (their costs per step differ) -------------
+    from gdbench.runspec import check_batch
+
+    batch = [check_batch(c.get("batch_size"), problem.kind, problem.n, problem.name) for c in configs]
+    ns_per_step = np.full(K, np.nan)
+    compile_s = 0.0
+    if task.timing_steps > 0 and task.steps > 0:
+        for b in sorted(set(batch)):
+            idx = [k for k in range(K) if batch[k] == b]
+            r = gdbench.sweep(problem, task.rule, [configs[k] for k in idx], steps=min(task.steps, task.timing_steps),
+                              record_every=0, stop_tol=0.0, div_factor=task.div_factor, threads=1, **kw)
+            compile_s += r.compile_s
+            done = int(r.steps_done.sum())
+            ns_per_step[idx] = r.wall_s / done * 1e9 if done > 0 else math.nan
+
+    # --- 2. measured pass (time budget → per-configuration step cap) ------------------------
+    budgets = np.full(K, task.steps, dtype=np.int64)
+    if task.time_budget_s:
+        for k in range(K):
+            if np.isfinite(ns_per_step[k]) and ns_per_step[k] > 0:
+                budgets[k] = max(1, min(task.steps, int(task.time_budget_s * 1e9 / ns_per_step[k])))
+    results: dict[int, tuple[Any, int]] = {}
+    wall = 0.0
+    for steps in sorted(set(budgets.tolist())):
+        idx = [k for k in range(K) if budgets[k] == steps]
+        r = gdbench.sweep(problem, task.rule, [configs[k] for k in idx], steps=int(steps),
+                          record_every=task.record_every, stop_tol=task.stop_tol, div_factor=task.div_factor,
+                          threads=task.threads, **kw)
+        compile_s += r.compile_s
+        wall += r.wall_s
+        for j, k in enumerate(idx):
+            results[k] = (r, j)
+
+    # --- 3. metrics and traces ------------------------------------------------------------
+    f_star = float(problem.f_star)
+    n = problem.n
+    f_saddle = problem.info.get("f_saddle")
+    runs: list[dict[str, Any]] = []
+    tr_cols: dict[str, list[np.ndarray]] = {c: [] for c in (
+        "run_id", "step", "time_s", "loss", "grad_norm", "dist_to_opt", "suboptimality", "rel_suboptimality")}
+    for k in range(K):
+        r, j = results[k]
+        rec = r.trace[j, : r.nrec[j]]
+        steps_arr = rec[:, 0]
+        loss = rec[:, 1]
+        f0 = float(loss[0]) if len(loss) else problem.loss(problem.x0)
+        rel = (loss - f_star) / rel_scale(f0, f_star)
+        b = batch[k]
+        ge_step = float((b if 0 < b < n else n) if problem.kind == "data" else 1)
+        ns = float(ns_per_step[k])
+        theta = r.theta[j]
+        final_loss = float(loss[-1]) if len(loss) else math.nan
+        cfg = r.configs[j]
+        row: dict[str, Any] = {
+            "run_id": task.run_ids[k],
+            "suite": task.suite,
+            "group_id": task.group_id,
+            **task.labels[k],
+            "problem_name": task.problem_name,
+            "problem_params": _json(task.problem_params),
+            "rule": task.rule,
+            "lr": float(cfg["lr"]),
+            "seed": int(cfg["seed"]),
+            "batch_size": int(b),
+            "schedule": _json(cfg.get("schedule")),
+            "clip": _json(cfg.get("clip")),
+            "noise": float(cfg.get("noise") or 0.0),
+            "hyper": _json({h: cfg[h] for h in r.optimizer.hyper}),
+            "dim": problem.dim,
+            "n": n,
+            "steps_budget": int(budgets[k]),
+            "record_every": task.record_every,
+            "status": r.status[j],
+            "steps_done": int(r.steps_done[j]),
+            "f_star": f_star,
+            "f0": f0,
+            "final_loss": final_loss,
+            "final_subopt": final_loss - f_star,
+            "final_rel_subopt": float(rel[-1]) if len(rel) else math.nan,
+            "final_grad_norm": float(rec[-1, 2]) if len(rec) else math.nan,
+            "final_dist_to_opt": float(rec[-1, 3]) if len(rec) else math.nan,
+            "theta_finite": bool(np.isfinite(theta).all()),
+            "grad_evals_per_step": ge_step,
+        }
+        diverged = r.status[j] == "diverged"
+        for tol in task.tolerances:
+            s = math.inf if diverged and not np.any(rel <= tol) else steps_to_tol(steps_arr, rel, tol)
+            row[steps_col(tol)] = s
+            row[f"grad_evals_to_{tol_label(tol)}"] = s * ge_step
+            row[f"epochs_to_{tol_label(tol)}"] = s * ge_step / n if n else math.nan
+        row["escape_step"] = (escape_step(steps_arr, loss, float(f_saddle), f_star, task.escape_frac)
+                              if f_saddle is not None else math.nan)
+        # timing columns (ignored by compare)
+        row["ns_per_step"] = ns
+        row["grad_evals_per_s"] = ge_step / ns * 1e9 if ns and np.isfinite(ns) else math.nan
+        for tol in task.tolerances:
+            row[time_col(tol)] = row[steps_col(tol)] * ns * 1e-9
+        row["compile_s"] = compile_s
+        row["wall_s"] = wall
+        row["host"] = host
+        runs.append(row)
+        m = len(rec)
+        tr_cols["run_id"].append(np.full(m, task.run_ids[k], dtype=object))
+        tr_cols["step"].append(steps_arr.astype(np.int64))
+        tr_cols["time_s"].append(steps_arr * ns * 1e-9)
+        tr_cols["loss"].append(loss.copy())
+        tr_cols["grad_norm"].append(rec[:, 2].copy())
+        tr_cols["dist_to_opt"].append(rec[:, 3].copy())
+        tr_cols["suboptimality"].append(loss - f_star)
+        tr_cols["rel_suboptimality"].append(rel)
+    traces = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in tr_cols.items()}
+    return GroupResult(task.group_id, runs, traces, host=host, pid=pid, wall_s=time.perf_counter() - t_start)
