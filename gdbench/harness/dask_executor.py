@@ -1,0 +1,262 @@
+"""Run groups on a ``dask.distributed`` cluster: ``gdbench run SUITE --executor dask``.
+
+One task per group (one (problem, optimizer) pair with its whole grid), so each worker compiles
+a pair once and the problem's data is built on the worker from its spec, never shipped through
+the scheduler. Results are yielded in completion order (:func:`distributed.as_completed`) and
+written by the harness as they arrive.
+
+Robustness:
+
+- a task that *raises* is retried ``retries`` times (``client.submit(..., retries=2)``);
+- a task whose *worker dies* (OOM, SIGKILL, lost node) is rescheduled by the scheduler on another
+  worker, up to ``distributed.scheduler.allowed-failures`` times (default 3) before it is
+  reported as ``KilledWorker``;
+- a client that dies loses nothing already written: ``gdbench run --resume`` submits only the
+  groups whose runs are not on disk.
+
+Workers run with one numba thread each (``numba_threads``): ``NUMBA_NUM_THREADS`` is set in the
+worker environment (a LocalCluster's workers get it before they start) and every task sets
+``numba.set_num_threads`` in the thread that runs it (numba's setting is per thread), so the
+result is the same on a cluster started by someone else. The on-disk kernel cache
+(``GDBENCH_CACHE_DIR``: generated drivers and numba's compiled code) is shared with the workers
+when they can write to the client's folder (always for a LocalCluster; checked for a remote
+cluster), otherwise each worker keeps its own.
+
+Dask is an optional extra (``pip install 'gdbench[dask]'``); this module imports it lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+INSTALL_HINT = "the dask executor needs dask.distributed; install it with: pip install 'gdbench[dask]'"
+
+#: Variables that make BLAS/OpenMP pools single-threaded alongside numba.
+_SERIAL_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as e:  # pragma: no cover - exercised without the extra installed
+        raise ValueError(f"{INSTALL_HINT} ({e})") from None
+    return distributed
+
+
+def _default_cache_dir() -> str:
+    from ..kernels.codegen import cache_dir
+
+    return str(cache_dir().parent)
+
+
+def _probe_writable(path: str) -> bool:
+    """Run on a worker: can it create files in ``path`` (a shared cache folder)?"""
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".probe-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+        return True
+    except OSError:
+        return False
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def run_on_worker(fn: Callable[[Any], Any], task: Any, env: dict[str, str], numba_threads: int | None) -> Any:
+    """The function every Dask task runs: set up the worker, then ``fn(task)``.
+
+    Module-level (pickled by reference). ``env`` is applied to ``os.environ`` (cache folder,
+    thread counts); numba's thread count is set in this thread, where the task runs.
+    """
+    for k, v in env.items():
+        if os.environ.get(k) != v:
+            os.environ[k] = v
+    if numba_threads is not None:
+        import numba
+
+        numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
+    return fn(task)
+
+
+class DaskExecutor:
+    """Executor on a ``dask.distributed`` cluster.
+
+    ``scheduler``: address of a running scheduler (``tcp://host:8786``), or None to start a
+    ``LocalCluster`` of ``workers`` worker processes (default: the cores this process may use)
+    with ``threads_per_worker`` threads each. ``numba_threads`` (default 1) is each task's numba
+    thread count; None leaves the workers' setting alone. ``cache_dir`` is the kernel cache
+    shared with the workers (default: this process's ``GDBENCH_CACHE_DIR`` or
+    ``~/.cache/gdbench``; ``False`` never shares). ``retries`` re-runs a task that raised.
+    ``key_prefix`` names the tasks on the dashboard: ``<prefix><group id>-<session>``.
+
+    ``map_unordered(fn, tasks)`` submits one task per item and yields ``fn(task)`` as each
+    completes; ``close()`` shuts down what this executor started (the LocalCluster and its
+    client; a client connected to an external scheduler is only disconnected).
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        threads_per_worker: int = 1,
+        numba_threads: int | None = 1,
+        cache_dir: str | os.PathLike | bool | None = None,
+        retries: int = 2,
+        key_prefix: str = "gdbench-",
+        timeout: float = 60.0,
+        **cluster_kwargs: Any,
+    ) -> None:
+        distributed = _import_distributed()
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        if not isinstance(threads_per_worker, int) or threads_per_worker < 1:
+            raise ValueError(f"threads_per_worker must be an integer >= 1, got {threads_per_worker!r}")
+        if numba_threads is not None and (not isinstance(numba_threads, int) or numba_threads < 1):
+            raise ValueError(f"numba_threads must be an integer >= 1 or None, got {numba_threads!r}")
+        self.scheduler = scheduler
+        self.retries = int(retries)
+        self.numba_threads = numba_threads
+        self.key_prefix = key_prefix
+        self._session = uuid.uuid4().hex[:8]
+        self._calls = 0
+        self._cluster = None
+        self._client = None
+
+        env: dict[str, str] = {}
+        if numba_threads is not None:
+            env["NUMBA_NUM_THREADS"] = str(numba_threads)
+            env.update({k: "1" for k in _SERIAL_ENV})
+        if cache_dir is not False:
+            cdir = _default_cache_dir() if cache_dir in (None, True) else os.fspath(cache_dir)
+            env["GDBENCH_CACHE_DIR"] = os.path.abspath(cdir)
+        for k in ("GDBENCH_FASTMATH",):  # compile flags must match the client's
+            if k in os.environ:
+                env[k] = os.environ[k]
+
+        try:
+            if scheduler is None:
+                n = workers if workers is not None else _usable_cores()
+                cluster_kwargs.setdefault("dashboard_address", None)
+                cluster_kwargs.setdefault("silence_logs", logging.ERROR)
+                self._cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=threads_per_worker, processes=True, env=env, **cluster_kwargs
+                )
+                self._client = distributed.Client(self._cluster, timeout=timeout, set_as_default=False)
+            else:
+                try:
+                    self._client = distributed.Client(scheduler, timeout=timeout, set_as_default=False)
+                except OSError as e:
+                    raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
+                if workers is not None:
+                    self._client.wait_for_workers(workers, timeout=timeout)
+                if "GDBENCH_CACHE_DIR" in env:
+                    ok = self._client.run(_probe_writable, env["GDBENCH_CACHE_DIR"])
+                    if not ok or not all(ok.values()):
+                        del env["GDBENCH_CACHE_DIR"]  # not a shared file system: workers keep their own
+        except BaseException:
+            self.close()
+            raise
+        self.env = env
+
+    # -- introspection -------------------------------------------------------------------
+    @property
+    def client(self):
+        return self._client
+
+    def worker_count(self) -> int:
+        return len(self._client.scheduler_info(n_workers=-1)["workers"]) if self._client else 0
+
+    def __repr__(self) -> str:
+        where = self.scheduler or "LocalCluster"
+        return f"DaskExecutor({where}, workers={self.worker_count()})"
+
+    # -- executor interface --------------------------------------------------------------
+    def task_key(self, task: Any, index: int, batch: str = "") -> str:
+        """A readable, unique task key: the group's stable id (``task.group_id`` / ``task.key``
+        when the task has one), then this executor's session and the ``map_unordered`` call,
+        so two runs on one scheduler, or a resubmission after a cancel, never share a key."""
+        gid = None
+        for attr in ("group_id", "key", "id"):
+            gid = getattr(task, attr, None)
+            if gid is not None:
+                break
+        gid = str(index) if gid is None else str(gid)
+        return f"{self.key_prefix}{gid}-{self._session}{batch}"
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield ``fn(task)`` for every task, in completion order.
+
+        A task that still fails after its retries (or whose workers keep dying) raises here,
+        after the results completed before it were yielded; closing the generator early (the
+        consumer stops, Ctrl-C) cancels the tasks not yet finished.
+        """
+        distributed = _import_distributed()
+        if self._client is None:
+            raise RuntimeError("DaskExecutor is closed")
+        futures = []
+        seen: set[str] = set()
+        self._calls += 1
+        batch = f".{self._calls}"
+        for i, task in enumerate(tasks):
+            key = self.task_key(task, i, batch)
+            if key in seen:
+                key = f"{key}-{i}"
+            seen.add(key)
+            futures.append(
+                self._client.submit(
+                    run_on_worker, fn, task, self.env, self.numba_threads, key=key, pure=False, retries=self.retries
+                )
+            )
+        if not futures:
+            return
+        pending = set(futures)
+        try:
+            for fut in distributed.as_completed(futures, loop=self._client.loop):
+                pending.discard(fut)
+                try:
+                    result = fut.result()
+                finally:
+                    fut.release()
+                yield result
+        finally:
+            if pending:
+                self._client.cancel(list(pending))
+
+    def close(self) -> None:
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # pragma: no cover - best effort on shutdown
+                pass
+        if cluster is not None:
+            try:
+                cluster.close()
+            except Exception:  # pragma: no cover
+                pass
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1

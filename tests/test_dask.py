@@ -1,0 +1,166 @@
+"""The Dask executor: results, retries, worker death, optional import, and a suite run equal to local.
+
+One LocalCluster (2 worker processes, 1 thread each) is shared by the whole module; the
+suite-level tests reach it through ``--scheduler``, which also exercises the remote path.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+import cloudpickle  # noqa: E402  (installed with distributed)
+
+from gdbench.harness.dask_executor import DaskExecutor  # noqa: E402
+
+# the helpers below run on the workers, which cannot import this test module: ship them by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def dask_ex():
+    ex = DaskExecutor(workers=2)
+    yield ex
+    ex.close()
+
+
+# -- functions run on the workers ------------------------------------------------------------
+
+
+def _square(x):
+    return x * x
+
+
+def _worker_env(_):
+    import numba
+
+    return {
+        "NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS"),
+        "numba_threads": numba.get_num_threads(),
+        "GDBENCH_CACHE_DIR": os.environ.get("GDBENCH_CACHE_DIR"),
+        "pid": os.getpid(),
+    }
+
+
+def _fail_counting(path):
+    with open(path, "a") as f:
+        f.write("x")
+    raise RuntimeError("boom")
+
+
+def _flaky(args):
+    """Fails on its first attempt (marker file), succeeds on the retry."""
+    marker, value = args
+    if not os.path.exists(marker):
+        Path(marker).touch()
+        raise RuntimeError("transient")
+    return value
+
+
+def _die_once(args):
+    """SIGKILLs its own worker process in the middle of the task, the first time only."""
+    marker, value = args
+    if not os.path.exists(marker):
+        Path(marker).write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(60)  # never reached
+    return value, os.getpid()
+
+
+def _slow(x):
+    time.sleep(0.5)
+    return x
+
+
+# -- executor-level tests ------------------------------------------------------------------
+
+
+def test_results_stream_back_complete(dask_ex):
+    got = list(dask_ex.map_unordered(_square, range(20)))
+    assert sorted(got) == [x * x for x in range(20)]
+    assert list(dask_ex.map_unordered(_square, [])) == []
+
+
+def test_workers_single_numba_thread_and_shared_cache(dask_ex):
+    from gdbench.kernels.codegen import cache_dir
+
+    envs = list(dask_ex.map_unordered(_worker_env, range(4)))
+    for e in envs:
+        assert e["NUMBA_NUM_THREADS"] == "1"
+        assert e["numba_threads"] == 1
+        assert e["GDBENCH_CACHE_DIR"] == str(cache_dir().parent)
+    assert all(p != os.getpid() for p in (e["pid"] for e in envs))  # ran out of process
+
+
+def test_exception_retried_then_raised(dask_ex, tmp_path):
+    counter = tmp_path / "attempts"
+    with pytest.raises(RuntimeError, match="boom"):
+        list(dask_ex.map_unordered(_fail_counting, [str(counter)]))
+    assert counter.read_text() == "x" * (1 + dask_ex.retries)  # first try + 2 retries
+
+
+def test_transient_failure_is_retried(dask_ex, tmp_path):
+    tasks = [(str(tmp_path / f"m{i}"), i) for i in range(4)]
+    assert sorted(dask_ex.map_unordered(_flaky, tasks)) == [0, 1, 2, 3]
+
+
+def test_worker_killed_mid_task_is_rescheduled(dask_ex, tmp_path):
+    marker = tmp_path / "killed"
+    tasks = [(str(marker), i) for i in range(6)]
+    got = list(dask_ex.map_unordered(_die_once, tasks))
+    assert sorted(v for v, _ in got) == list(range(6))
+    killed_pid = int(marker.read_text())
+    assert killed_pid not in {pid for _, pid in got}  # nothing came back from the dead worker
+    dask_ex.client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_early_close_cancels_pending(dask_ex):
+    gen = dask_ex.map_unordered(_slow, range(8))
+    first = next(gen)
+    gen.close()
+    assert first in range(8)
+    assert sorted(dask_ex.map_unordered(_square, range(3))) == [0, 1, 4]  # still usable
+
+
+def test_keys_are_readable_and_unique(dask_ex):
+    class T:
+        group_id = "linreg-gd-abc"
+
+    assert dask_ex.task_key(T(), 0).startswith("gdbench-linreg-gd-abc-")
+    other = DaskExecutor.__new__(DaskExecutor)
+    other.key_prefix, other._session = "gdbench-", "other"
+    assert other.task_key(T(), 0) != dask_ex.task_key(T(), 0)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="workers"):
+        DaskExecutor(workers=0)
+    with pytest.raises(ValueError, match="scheduler"):
+        DaskExecutor(scheduler="tcp://127.0.0.1:9", timeout=1)
+
+
+def test_without_dask_installed_clear_error_and_other_executors_work():
+    """Hide dask in a fresh interpreter: gdbench and the local/processes executors import and
+    work; asking for dask gives one ValueError naming the extra."""
+    code = (
+        "import sys\n"
+        "for m in ('dask', 'distributed'): sys.modules[m] = None\n"
+        "import gdbench, gdbench.cli\n"
+        "from gdbench.harness.executors import make_executor\n"
+        "for n in ('local', 'processes'):\n"
+        "    ex = make_executor(n, workers=1); assert sorted(ex.map_unordered(abs, [-1, 2])) == [1, 2]; ex.close()\n"
+        "try:\n"
+        "    make_executor('dask')\n"
+        "except ValueError as e:\n"
+        "    print('ERR', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "ERR" in out.stdout and "gdbench[dask]" in out.stdout
