@@ -223,12 +223,16 @@ class DaskExecutor:
             return
         pending = set(futures)
         try:
-            for fut in distributed.as_completed(futures, loop=self._client.loop):
+            # with_results: results are fetched on the client's event loop as tasks finish, not
+            # one blocking round trip per task here
+            done = distributed.as_completed(futures, loop=self._client.loop, with_results=True)
+            del futures
+            for fut, result in done:
                 pending.discard(fut)
-                try:
-                    result = fut.result()
-                finally:
-                    fut.release()
+                status = fut.status
+                fut.release()
+                if status == "cancelled":
+                    raise RuntimeError(f"Dask task {fut.key} was cancelled on the cluster") from result
                 yield result
         finally:
             if pending:
