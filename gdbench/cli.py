@@ -2,13 +2,15 @@
 
 Each sub-command lives in its own module exposing ``add_arguments(parser)`` and
 ``run(args) -> int``; only the chosen one is imported, so ``gdbench list`` does not pay for
-matplotlib or the benchmark peers. Errors in user input are printed as one line (exit 2).
+matplotlib or the benchmark peers. Errors in user input are printed as one line (exit 2);
+set ``GDBENCH_DEBUG=1`` to see the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 #: name -> (module, one-line help)
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(mod.run(args) or 0)
     except (UserError, ValueError) as e:
+        if os.environ.get("GDBENCH_DEBUG"):
+            raise
         print(f"gdbench {name}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
