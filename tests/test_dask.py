@@ -164,3 +164,50 @@ def test_without_dask_installed_clear_error_and_other_executors_work():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ERR" in out.stdout and "gdbench[dask]" in out.stdout
+
+
+# -- the real work function on the cluster ----------------------------------------------------
+
+
+def _group_tasks():
+    from gdbench.harness.executors import GroupTask
+
+    def task(gid, problem, params, rule, lrs):
+        cfgs = tuple({"lr": lr, "seed": s} for lr in lrs for s in (0, 1))
+        ids = tuple(f"{gid}:{i}" for i in range(len(cfgs)))
+        return GroupTask(group_id=gid, suite="t", problem=problem, problem_name=problem, problem_params=params,
+                         rule=rule, run_ids=ids, configs=cfgs, labels=tuple({"variant": rule} for _ in cfgs),
+                         steps=200, record_every=10, timing_steps=50)
+
+    return [
+        task("g-linreg-gd", "linreg", {"n": 80, "d": 3, "seed": 0}, "gd", (0.01, 0.1)),
+        task("g-logistic-adam", "logistic", {"n": 80, "d": 3, "seed": 1}, "adam", (0.01, 0.1)),
+        task("g-rosen-momentum", "rosenbrock", {"d": 2}, "momentum", (1e-4, 1e-3)),
+    ]
+
+
+def _convergence_columns(row):
+    from gdbench.harness.worker import TIMING_COLUMNS_PREFIX
+
+    return {k: v for k, v in row.items() if not k.startswith(TIMING_COLUMNS_PREFIX)}
+
+
+def test_run_group_on_workers_matches_in_process(dask_ex):
+    import numpy as np
+    import pandas as pd
+
+    from gdbench.harness.worker import run_group
+
+    tasks = _group_tasks()
+    local = {t.group_id: run_group(t) for t in tasks}
+    remote = {r.group_id: r for r in dask_ex.map_unordered(run_group, tasks)}
+    assert remote.keys() == local.keys()
+    for gid, lr in local.items():
+        rr = remote[gid]
+        assert rr.pid != os.getpid()
+        pd.testing.assert_frame_equal(pd.DataFrame([_convergence_columns(r) for r in rr.runs]),
+                                      pd.DataFrame([_convergence_columns(r) for r in lr.runs]), check_exact=True)
+        assert all(r["host"] == rr.host for r in rr.runs)
+        for col, arr in lr.traces.items():
+            if col != "time_s":
+                np.testing.assert_array_equal(rr.traces[col], arr, err_msg=f"{gid}: traces column {col}")
