@@ -211,3 +211,15 @@ def test_run_group_on_workers_matches_in_process(dask_ex):
         for col, arr in lr.traces.items():
             if col != "time_s":
                 np.testing.assert_array_equal(rr.traces[col], arr, err_msg=f"{gid}: traces column {col}")
+
+
+def test_cache_dir_applied_only_where_writable(monkeypatch, tmp_path):
+    from gdbench.harness import dask_executor as de
+
+    monkeypatch.delenv("GDBENCH_CACHE_DIR", raising=False)
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    de.run_on_worker(_square, 3, {"GDBENCH_CACHE_DIR": str(blocked / "cache")}, None)
+    assert "GDBENCH_CACHE_DIR" not in os.environ  # unwritable: this worker keeps its own cache
+    assert de.run_on_worker(_square, 3, {"GDBENCH_CACHE_DIR": str(tmp_path / "c")}, None) == 9
+    assert os.environ["GDBENCH_CACHE_DIR"] == str(tmp_path / "c")

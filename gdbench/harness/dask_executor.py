@@ -18,9 +18,10 @@ Workers run with one numba thread each (``numba_threads``): ``NUMBA_NUM_THREADS`
 worker environment (a LocalCluster's workers get it before they start) and every task sets
 ``numba.set_num_threads`` in the thread that runs it (numba's setting is per thread), so the
 result is the same on a cluster started by someone else. The on-disk kernel cache
-(``GDBENCH_CACHE_DIR``: generated drivers and numba's compiled code) is shared with the workers
-when they can write to the client's folder (always for a LocalCluster; checked for a remote
-cluster), otherwise each worker keeps its own.
+(``GDBENCH_CACHE_DIR``: the generated drivers and numba's compiled code next to them; and
+``NUMBA_CACHE_DIR`` when the client sets it) is the client's folder on every worker that can
+write to it (a LocalCluster always; a cluster on a shared file system), so a pair compiled once
+is loaded by every worker; a worker that cannot write there keeps its own cache.
 
 Dask is an optional extra (``pip install 'gdbench[dask]'``); this module imports it lazily.
 """
@@ -53,8 +54,20 @@ def _default_cache_dir() -> str:
     return str(cache_dir().parent)
 
 
+#: Environment variables naming cache folders: applied on a worker only where it can write them.
+_CACHE_VARS = ("GDBENCH_CACHE_DIR", "NUMBA_CACHE_DIR")
+_writable_seen: dict[str, bool] = {}
+
+
+def _writable(path: str) -> bool:
+    """Can this process create files in ``path``? (probed once per process and path)"""
+    ok = _writable_seen.get(path)
+    if ok is None:
+        ok = _writable_seen[path] = _probe_writable(path)
+    return ok
+
+
 def _probe_writable(path: str) -> bool:
-    """Run on a worker: can it create files in ``path`` (a shared cache folder)?"""
     try:
         os.makedirs(path, exist_ok=True)
         probe = os.path.join(path, f".probe-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -66,12 +79,6 @@ def _probe_writable(path: str) -> bool:
         return False
 
 
-def _host() -> str:
-    import socket
-
-    return socket.gethostname()
-
-
 def run_on_worker(fn: Callable[[Any], Any], task: Any, env: dict[str, str], numba_threads: int | None) -> Any:
     """The function every Dask task runs: set up the worker, then ``fn(task)``.
 
@@ -79,8 +86,11 @@ def run_on_worker(fn: Callable[[Any], Any], task: Any, env: dict[str, str], numb
     thread counts); numba's thread count is set in this thread, where the task runs.
     """
     for k, v in env.items():
-        if os.environ.get(k) != v:
-            os.environ[k] = v
+        if os.environ.get(k) == v:
+            continue
+        if k in _CACHE_VARS and not _writable(v):
+            continue  # not on a file system this worker can write: it keeps its own cache
+        os.environ[k] = v
     if numba_threads is not None:
         import numba
 
@@ -141,6 +151,8 @@ class DaskExecutor:
         if cache_dir is not False:
             cdir = _default_cache_dir() if cache_dir in (None, True) else os.fspath(cache_dir)
             env["GDBENCH_CACHE_DIR"] = os.path.abspath(cdir)
+            if os.environ.get("NUMBA_CACHE_DIR"):  # numba's own cache, when the client moved it
+                env["NUMBA_CACHE_DIR"] = os.path.abspath(os.environ["NUMBA_CACHE_DIR"])
         for k in ("GDBENCH_FASTMATH",):  # compile flags must match the client's
             if k in os.environ:
                 env[k] = os.environ[k]
@@ -161,10 +173,6 @@ class DaskExecutor:
                     raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
                 if workers is not None:
                     self._client.wait_for_workers(workers, timeout=timeout)
-                if "GDBENCH_CACHE_DIR" in env:
-                    ok = self._client.run(_probe_writable, env["GDBENCH_CACHE_DIR"])
-                    if not ok or not all(ok.values()):
-                        del env["GDBENCH_CACHE_DIR"]  # not a shared file system: workers keep their own
         except BaseException:
             self.close()
             raise
