@@ -42,6 +42,7 @@ def minimize(
     clip: Any = None,
     noise: float | None = None,
     stop_tol: float = 0.0,
+    device: str = "cpu",
     **hyper: float,
 ) -> Result:
     """Minimise ``problem`` with ``optimizer`` (a name from ``gdbench.OPTIMIZERS``).
@@ -50,12 +51,15 @@ def minimize(
     estimator (None: full batch, 1: SGD, b: mini-batch sampled per epoch without replacement
     from ``seed``); ``schedule`` is a name or ``{"name": ..., ...}``; ``clip`` is
     ``{"norm": c}`` or ``{"value": c}``; ``noise`` adds N(0, σ²) to every gradient coordinate.
+    ``device="cuda"`` runs on the GPU (:mod:`gdbench.cuda`).
     Bad arguments raise one ValueError naming the argument and what is allowed.
     """
     cfg = {"lr": lr, "seed": seed, "batch_size": batch_size, "schedule": schedule, "clip": clip, "noise": noise,
            **hyper}
+    # threads=None: one configuration runs on one thread, unless the data is large enough for the
+    # full-batch gradient to be spread over row blocks (engine.sweep's ``rows`` rule)
     res = sweep(problem, optimizer, [cfg], steps=steps, record_every=record_every, stop_tol=stop_tol, x0=x0,
-                threads=1)
+                device=device)
     theta = res.theta[0].copy()
     return Result(
         params=theta,

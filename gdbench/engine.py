@@ -26,6 +26,8 @@ from .runspec import check_batch, check_int, check_noise, encode_clip, encode_sc
 STATUS_NAMES = ("max_steps", "converged", "diverged")
 TRACE_COLUMNS = ("step", "loss", "grad_norm", "dist_to_opt")
 CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise")
+#: data size (n·d) from which a sweep of few full-batch configurations parallelises over rows
+ROWS_MIN_ELEMENTS = 1 << 20
 
 
 @dataclass
@@ -97,6 +99,8 @@ def sweep(
     div_factor: float = 1e6,
     x0: Any = None,
     threads: int | None = None,
+    device: str = "cpu",
+    rows: bool | None = None,
 ) -> SweepResult:
     """Run every configuration for up to ``steps`` steps.
 
@@ -105,7 +109,14 @@ def sweep(
     noise) and the optimizer's other hyper-parameters. ``record_every=0`` records nothing (for
     timing); ``stop_tol > 0`` stops a run once (f − f*)/(f₀ − f*) ≤ stop_tol at a record.
     A run is marked diverged when f is NaN/Inf or f − f* > div_factor·(f₀ − f*).
+    ``device="cuda"`` runs the whole sweep as one GPU launch (:mod:`gdbench.cuda`; ``threads`` is
+    then unused) with the same outputs.
+    ``rows``: parallelise each full-batch gradient over row blocks instead of running
+    configurations side by side (None: automatically, when there are fewer configurations than
+    threads and n·d ≥ ``ROWS_MIN_ELEMENTS``).
     """
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a gdbench Problem, got {type(problem).__name__}")
@@ -163,7 +174,24 @@ def sweep(
     xs = problem.x_star if problem.x_star is not None else np.zeros(D)
     has_xs = problem.x_star is not None
 
-    drv = driver(opt.module, problem.module)
+    if device == "cuda":
+        from .cuda import run_arrays
+
+        wall, compile_s = run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps,
+                                     record_every, float(stop_tol), float(div_factor), xs, has_xs, theta_out, trace,
+                                     nrec, status, steps_done)
+        res = SweepResult(problem, opt, normalized, theta_out, trace, nrec, status, steps_done, wall, compile_s, 1)
+        res.status = [classify(status[k], trace[k, : nrec[k]], problem.f_star) for k in range(K)]
+        return res
+
+    T = min(_threads(threads), K)
+    if rows is None:
+        rows = (hasattr(problem.module, "loss_grad_rows") and K < _threads(threads)
+                and problem.X.size >= ROWS_MIN_ELEMENTS and bool(np.all(batch <= 0)))
+    rows = bool(rows) and hasattr(problem.module, "loss_grad_rows")
+    if rows:
+        T = 1  # the threads work inside each gradient instead
+    drv = driver(opt.module, problem.module, rows)
 
     def call(lo: int, hi: int) -> None:
         drv.sweep(lo, hi, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every,
@@ -175,7 +203,6 @@ def sweep(
     call(0, 0)  # compile (or load from the disk cache) outside the timed region
     compile_s = time.perf_counter() - t0 if len(drv.sweep.signatures) > compiled_before else 0.0
 
-    T = min(_threads(threads), K)
     t0 = time.perf_counter()
     if T == 1:
         call(0, K)

@@ -92,6 +92,8 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
     if not np.isfinite(f0):
         code = DIVERGED
     t = 0
+    # countdown to the next record: no integer division per step
+    next_rec = record_every if record_every > 0 else steps + 1
     while t < steps and code == MAX_STEPS:
         t += 1
         if full:
@@ -117,7 +119,8 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
         if ckind != 0:
             clip_grad(g, ckind, cval)
         opt_step(theta, g, H, s, hpk, scheduled_lr(lr, skind, sp1, sp2, t), t)
-        if record_every > 0 and (t % record_every == 0 or t == steps):
+        if t == next_rec or (t == steps and record_every > 0):
+            next_rec += record_every
             f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull)
             _record(trace, k, r, t, f, gfull, theta, x_star, has_xstar)
             r += 1

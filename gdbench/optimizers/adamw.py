@@ -10,6 +10,8 @@ Defaults: lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01.
 Note: the decay also shrinks the bias coordinate of data problems, as torch does for any
 parameter in the group; the optimum of the decayed iteration is therefore not f*.
 Reference: Loshchilov & Hutter (2019), "Decoupled Weight Decay Regularization", ICLR.
+β1ᵗ and β2ᵗ are kept as running products in the state (``beta1_power``, ``beta2_power``): one
+multiply per step instead of a power; equal to ``β**t`` within t ulp.
 """
 
 import numpy as np
@@ -22,12 +24,14 @@ NAME = "adamw"
 SUMMARY = "AdamW: Adam with decoupled weight decay θ ← θ(1 − lr·wd)"
 HYPER = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
 BOUNDS = {"beta1": UNIT, "beta2": UNIT, "eps": POSITIVE, "weight_decay": NONNEG}
-STATE = ("exp_avg", "exp_avg_sq")
+STATE = ("exp_avg", "exp_avg_sq", "beta1_power", "beta2_power")
 
 
 @njit(**JIT)
 def init(s, hp):
-    pass
+    for i in range(s.shape[1]):  # β1ᵗ and β2ᵗ as running products (element 0 is used)
+        s[2, i] = 1.0
+        s[3, i] = 1.0
 
 
 @njit(**JIT)
@@ -36,8 +40,12 @@ def step(theta, g, H, s, hp, lr, t):
     b2 = hp[1]
     eps = hp[2]
     decay = 1.0 - lr * hp[3]
-    step_size = lr / (1.0 - b1**t)
-    bc2_sqrt = np.sqrt(1.0 - b2**t)
+    p1 = s[2, 0] * b1  # β1ᵗ = β1·β1ᵗ⁻¹: a multiply instead of a pow per step (≤ t ulp from pow)
+    p2 = s[3, 0] * b2
+    s[2, 0] = p1
+    s[3, 0] = p2
+    step_size = lr / (1.0 - p1)
+    bc2_sqrt = np.sqrt(1.0 - p2)
     m = s[0]
     v = s[1]
     for i in range(theta.shape[0]):

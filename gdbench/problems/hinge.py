@@ -17,9 +17,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .._config import JIT
+from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
 from .base import Problem, check_data, data_problem_dim, x0_or_default
 from .datasets import resolve_data
 
@@ -32,7 +32,7 @@ PARAMS = {"data": "synthetic", "n": 1000, "d": 10, "cond": 1.0, "separation": 1.
 GAP_TOL = 1e-10
 
 
-@njit(**JIT)
+@njit(**JIT_ROWS)
 def loss_grad(theta, X, y, prm, idx, i0, nb, g):
     n, d = X.shape
     lam = prm[0]
@@ -61,6 +61,84 @@ def loss_grad(theta, X, y, prm, idx, i0, nb, g):
         reg += theta[j] * theta[j]
     g[d] *= s
     return f / m + 0.5 * lam * reg
+
+
+@njit(**JIT_ROWS)
+def _rows_block(theta, X, y, lo, hi, a):
+    """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ max(0, hᵢ) into a[d+1] over rows lo..hi-1,
+    hᵢ = 1 − yᵢ·(xᵢᵀw + b), cᵢ = −yᵢ where hᵢ > 0 else 0 (branch-free, two rows per pass)."""
+    d = X.shape[1]
+    b = theta[d]
+    f = 0.0
+    sc = 0.0
+    i = lo
+    while i + 2 <= hi:
+        x0 = X[i]
+        x1 = X[i + 1]
+        z0 = b
+        z1 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+            z1 += x1[j] * theta[j]
+        h0 = 1.0 - y[i] * z0
+        h1 = 1.0 - y[i + 1] * z1
+        c0 = 0.0
+        c1 = 0.0
+        if h0 > 0.0:
+            f += h0
+            c0 = -y[i]
+        if h1 > 0.0:
+            f += h1
+            c1 = -y[i + 1]
+        if c0 != 0.0 or c1 != 0.0:
+            sc += c0 + c1
+            for j in range(d):
+                a[j] += c0 * x0[j] + c1 * x1[j]
+        i += 2
+    if i < hi:
+        x0 = X[i]
+        z0 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+        h0 = 1.0 - y[i] * z0
+        if h0 > 0.0:
+            f += h0
+            sc -= y[i]
+            for j in range(d):
+                a[j] -= y[i] * x0[j]
+    a[d] = sc
+    a[d + 1] = f
+@njit(**JIT_ROWS_PAR)
+def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
+    """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
+
+    Rows are cut into ``ROW_BLOCKS`` contiguous blocks (fewer when n is smaller); each block
+    accumulates its partial sums in its own padded row, and the blocks are added in block order,
+    so the result does not depend on the number of threads. Mini-batches (nb ≥ 0) use the
+    serial kernel.
+    """
+    if nb >= 0:
+        return loss_grad(theta, X, y, prm, idx, i0, nb, g)
+    n, d = X.shape
+    nbk = min(ROW_BLOCKS, max(n, 1))
+    acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
+    for k in prange(nbk):
+        _rows_block(theta, X, y, k * n // nbk, (k + 1) * n // nbk, acc[k])
+    f = 0.0
+    for j in range(d + 1):
+        g[j] = 0.0
+    for k in range(nbk):
+        for j in range(d + 1):
+            g[j] += acc[k, j]
+        f += acc[k, d + 1]
+    lam = prm[0]
+    s = 1.0 / n
+    reg = 0.0
+    for j in range(d):
+        g[j] = s * g[j] + lam * theta[j]
+        reg += theta[j] * theta[j]
+    g[d] *= s
+    return f / n + 0.5 * lam * reg
 
 
 @njit(**JIT)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .._config import JIT
+from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
 from .base import Problem, check_data, check_nonneg, data_problem_dim, x0_or_default
 from .datasets import resolve_data
 
@@ -23,7 +23,7 @@ HAS_HESSIAN = True
 PARAMS = {"data": "synthetic", "n": 1000, "d": 10, "cond": 1.0, "noise": 0.1, "seed": 0, "l2": 0.0}
 
 
-@njit(**JIT)
+@njit(**JIT_ROWS)
 def loss_grad(theta, X, y, prm, idx, i0, nb, g):
     n, d = X.shape
     lam = prm[0]
@@ -50,6 +50,77 @@ def loss_grad(theta, X, y, prm, idx, i0, nb, g):
         reg += theta[j] * theta[j]
     g[d] *= s
     return f / m + 0.5 * lam * reg
+
+
+@njit(**JIT_ROWS)
+def _rows_block(theta, X, y, lo, hi, a):
+    """Σ rᵢ·xᵢ into a[:d], Σ rᵢ into a[d], Σ rᵢ² into a[d+1] over rows lo..hi-1, rᵢ = xᵢᵀw + b − yᵢ;
+    two rows per pass so that each gradient element is loaded and stored once per pair."""
+    d = X.shape[1]
+    b = theta[d]
+    f = 0.0
+    sr = 0.0
+    i = lo
+    while i + 2 <= hi:
+        x0 = X[i]
+        x1 = X[i + 1]
+        z0 = b
+        z1 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+            z1 += x1[j] * theta[j]
+        r0 = z0 - y[i]
+        r1 = z1 - y[i + 1]
+        f += r0 * r0 + r1 * r1
+        sr += r0 + r1
+        for j in range(d):
+            a[j] += r0 * x0[j] + r1 * x1[j]
+        i += 2
+    if i < hi:
+        x0 = X[i]
+        z0 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+        r0 = z0 - y[i]
+        f += r0 * r0
+        sr += r0
+        for j in range(d):
+            a[j] += r0 * x0[j]
+    a[d] = sr
+    a[d + 1] = f
+
+
+@njit(**JIT_ROWS_PAR)
+def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
+    """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
+
+    Rows are cut into ``ROW_BLOCKS`` contiguous blocks (fewer when n is smaller); each block
+    accumulates its partial sums in its own padded row, and the blocks are added in block order,
+    so the result does not depend on the number of threads. Mini-batches (nb ≥ 0) use the
+    serial kernel.
+    """
+    if nb >= 0:
+        return loss_grad(theta, X, y, prm, idx, i0, nb, g)
+    n, d = X.shape
+    nbk = min(ROW_BLOCKS, max(n, 1))
+    acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
+    for k in prange(nbk):
+        _rows_block(theta, X, y, k * n // nbk, (k + 1) * n // nbk, acc[k])
+    f = 0.0
+    for j in range(d + 1):
+        g[j] = 0.0
+    for k in range(nbk):
+        for j in range(d + 1):
+            g[j] += acc[k, j]
+        f += acc[k, d + 1]
+    lam = prm[0]
+    s = 2.0 / n
+    reg = 0.0
+    for j in range(d):
+        g[j] = s * g[j] + lam * theta[j]
+        reg += theta[j] * theta[j]
+    g[d] *= s
+    return f / n + 0.5 * lam * reg
 
 
 @njit(**JIT)

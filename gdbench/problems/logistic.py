@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .._config import JIT
+from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
 from .base import Problem, check_data, check_nonneg, data_problem_dim, x0_or_default
 from .datasets import resolve_data
 
@@ -42,7 +42,7 @@ def _sigmoid_neg(m):
     return 1.0 / (1.0 + np.exp(m))
 
 
-@njit(**JIT)
+@njit(**JIT_ROWS)
 def loss_grad(theta, X, y, prm, idx, i0, nb, g):
     n, d = X.shape
     lam = prm[0]
@@ -70,6 +70,60 @@ def loss_grad(theta, X, y, prm, idx, i0, nb, g):
         reg += theta[j] * theta[j]
     g[d] *= s
     return f / m + 0.5 * lam * reg
+
+
+@njit(**JIT_ROWS)
+def _rows_block(theta, X, y, lo, hi, a):
+    """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ softplus(−mᵢ) into a[d+1] over rows lo..hi-1,
+    mᵢ = yᵢ·(xᵢᵀw + b), cᵢ = −yᵢ·σ(−mᵢ)."""
+    d = X.shape[1]
+    b = theta[d]
+    f = 0.0
+    sc = 0.0
+    for i in range(lo, hi):
+        xi = X[i]
+        z = b
+        for j in range(d):
+            z += xi[j] * theta[j]
+        mg = y[i] * z
+        f += _softplus(-mg)
+        c = -y[i] * _sigmoid_neg(mg)
+        sc += c
+        for j in range(d):
+            a[j] += c * xi[j]
+    a[d] = sc
+    a[d + 1] = f
+@njit(**JIT_ROWS_PAR)
+def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
+    """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
+
+    Rows are cut into ``ROW_BLOCKS`` contiguous blocks (fewer when n is smaller); each block
+    accumulates its partial sums in its own padded row, and the blocks are added in block order,
+    so the result does not depend on the number of threads. Mini-batches (nb ≥ 0) use the
+    serial kernel.
+    """
+    if nb >= 0:
+        return loss_grad(theta, X, y, prm, idx, i0, nb, g)
+    n, d = X.shape
+    nbk = min(ROW_BLOCKS, max(n, 1))
+    acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
+    for k in prange(nbk):
+        _rows_block(theta, X, y, k * n // nbk, (k + 1) * n // nbk, acc[k])
+    f = 0.0
+    for j in range(d + 1):
+        g[j] = 0.0
+    for k in range(nbk):
+        for j in range(d + 1):
+            g[j] += acc[k, j]
+        f += acc[k, d + 1]
+    lam = prm[0]
+    s = 1.0 / n
+    reg = 0.0
+    for j in range(d):
+        g[j] = s * g[j] + lam * theta[j]
+        reg += theta[j] * theta[j]
+    g[d] *= s
+    return f / n + 0.5 * lam * reg
 
 
 @njit(**JIT)
