@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .engine import sweep
 from .problems import Problem
+
+if TYPE_CHECKING:  # imported lazily (start-up time)
+    import pandas as pd
 
 
 @dataclass

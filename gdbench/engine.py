@@ -13,15 +13,17 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .kernels.codegen import driver
 from .optimizers import Optimizer, get_optimizer
 from .problems import Problem
 from .runspec import check_batch, check_int, check_noise, encode_clip, encode_schedule
+
+if TYPE_CHECKING:  # pandas costs ~0.25 s to import: loaded only when a trace frame is built
+    import pandas as pd
 
 STATUS_NAMES = ("max_steps", "converged", "diverged")
 TRACE_COLUMNS = ("step", "loss", "grad_norm", "dist_to_opt")
@@ -49,6 +51,8 @@ class SweepResult:
 
     def trace_frame(self, k: int) -> pd.DataFrame:
         """Configuration k's records, with suboptimality columns."""
+        import pandas as pd
+
         tr = self.trace[k, : self.nrec[k]]
         df = pd.DataFrame(tr, columns=list(TRACE_COLUMNS))
         df["step"] = df["step"].astype(np.int64)
