@@ -223,3 +223,96 @@ def test_cache_dir_applied_only_where_writable(monkeypatch, tmp_path):
     assert "GDBENCH_CACHE_DIR" not in os.environ  # unwritable: this worker keeps its own cache
     assert de.run_on_worker(_square, 3, {"GDBENCH_CACHE_DIR": str(tmp_path / "c")}, None) == 9
     assert os.environ["GDBENCH_CACHE_DIR"] == str(tmp_path / "c")
+
+
+# -- whole suites through the CLI -------------------------------------------------------------
+
+TINY_SUITE = """
+name = "tiny"
+steps = 300
+record_every = 10
+seeds = 2
+tolerances = [1e-2, 1e-4]
+target_tol = 1e-2
+
+[problems.linreg]
+n = 100
+d = 3
+
+[problems.rosenbrock]
+d = 2
+
+[optimizers.batch_gd]
+lr = [0.001, 0.01]
+
+[optimizers.adam]
+lr = [0.01, 0.1]
+"""
+
+
+def _gdbench_run(suite, out, *extra):
+    from gdbench.cli import main
+
+    return main(["run", str(suite), "--out", str(out), "--quiet", "--no-figures", *extra])
+
+
+def _runs_table(out):
+    from gdbench.harness.store import load_results
+    from gdbench.harness.worker import TIMING_COLUMNS_PREFIX
+
+    runs = load_results(out)[0]
+    keep = [c for c in runs.columns if not c.startswith(TIMING_COLUMNS_PREFIX)]
+    return runs[keep].sort_values("run_id").reset_index(drop=True), runs
+
+
+@pytest.fixture(scope="module")
+def tiny_suite(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    (d / "tiny.toml").write_text(TINY_SUITE)
+    assert _gdbench_run(d / "tiny.toml", d / "local") == 0
+    return d / "tiny.toml", _runs_table(d / "local")[0]
+
+
+def _scheduler(dask_ex):
+    return dask_ex.client.scheduler.address
+
+
+def test_suite_on_dask_equals_local(dask_ex, tiny_suite, tmp_path):
+    import pandas as pd
+
+    suite, local = tiny_suite
+    assert _gdbench_run(suite, tmp_path / "dask", "--executor", "dask", "--scheduler", _scheduler(dask_ex)) == 0
+    remote, full = _runs_table(tmp_path / "dask")
+    pd.testing.assert_frame_equal(remote, local, check_exact=True)  # every convergence column identical
+    assert full["host"].astype(str).str.len().gt(0).all()
+    meta = __import__("json").loads((tmp_path / "dask" / "meta.json").read_text())
+    assert meta["executor"]["name"] == "dask"
+
+
+class _KillFirstTask(distributed.WorkerPlugin):
+    """Test-only fault: the first gdbench task that starts executing on any worker SIGKILLs that
+    worker process (once per marker file; the restarted worker gets the plugin again)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and str(key).startswith("gdbench-") and not os.path.exists(self.marker):
+            Path(self.marker).write_text(f"{key} {os.getpid()}")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_worker_killed_mid_suite_still_completes(dask_ex, tiny_suite, tmp_path):
+    import pandas as pd
+
+    suite, local = tiny_suite
+    marker = tmp_path / "killed"
+    client = dask_ex.client
+    client.register_plugin(_KillFirstTask(str(marker)), name="gdbench-kill-first-task")
+    try:
+        assert _gdbench_run(suite, tmp_path / "dask", "--executor", "dask", "--scheduler", _scheduler(dask_ex)) == 0
+    finally:
+        client.unregister_worker_plugin("gdbench-kill-first-task")
+    assert marker.exists(), "no worker was killed"
+    pd.testing.assert_frame_equal(_runs_table(tmp_path / "dask")[0], local, check_exact=True)
+    client.wait_for_workers(2, timeout=60)
