@@ -103,10 +103,10 @@ def performance_profile(costs: pd.DataFrame, taus: Sequence[float]) -> pd.DataFr
     # problems nobody solved count as unsolved for everyone; best == 0 (solved at step 0) → ratio 1
     zero = best == 0
     ratio.loc[zero] = np.where(c.loc[zero] == 0, 1.0, np.inf)
-    ratio = ratio.fillna(np.inf)
-    n = len(c)
-    out = {s: [(ratio[s] <= t).sum() / n if n else math.nan for t in taus] for s in c.columns}
-    return pd.DataFrame(out, index=pd.Index(list(taus), name="tau"))
+    R = ratio.fillna(np.inf).to_numpy(dtype=float)  # problems × solvers
+    t = np.asarray(list(taus), dtype=float)
+    rho = (R[None, :, :] <= t[:, None, None]).mean(axis=1) if len(c) else np.full((len(t), c.shape[1]), np.nan)
+    return pd.DataFrame(rho, index=pd.Index(t, name="tau"), columns=c.columns)
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,14 +39,34 @@ def _json(v: Any) -> str:
     return "" if v is None else json.dumps(v, sort_keys=True, separators=(",", ":"))
 
 
+#: timing pass: repeats (the minimum is kept) unless they already took TIMING_MAX_S seconds
+TIMING_REPEATS = 3
+TIMING_MAX_S = 0.2
+
+_PROBLEMS: dict[str, Any] = {}
+
+
+def build_problem(name: str, params: dict[str, Any]):
+    """``gdbench.problems.make(name, **params)``, memoised per process (problems are immutable
+    inputs; a local run then builds each problem once, including its exact optimum)."""
+    from gdbench.problems import make
+
+    key = _json({"problem": name, **params})
+    p = _PROBLEMS.get(key)
+    if p is None:
+        if len(_PROBLEMS) > 64:
+            _PROBLEMS.clear()
+        p = _PROBLEMS[key] = make(name, **params)
+    return p
+
+
 def run_group(task: GroupTask) -> GroupResult:
     """Run every configuration of ``task``; pure apart from numba's on-disk cache."""
     import gdbench
-    from gdbench.problems import make
 
     t_start = time.perf_counter()
     host, pid = socket.gethostname(), os.getpid()
-    problem = make(task.problem_name, **task.problem_params)
+    problem = build_problem(task.problem_name, task.problem_params)
     configs = [dict(c) for c in task.configs]
     kw = _sweep_kwargs(task)
     K = len(configs)
@@ -60,11 +80,20 @@ def run_group(task: GroupTask) -> GroupResult:
     if task.timing_steps > 0 and task.steps > 0:
         for b in sorted(set(batch)):
             idx = [k for k in range(K) if batch[k] == b]
-            r = gdbench.sweep(problem, task.rule, [configs[k] for k in idx], steps=min(task.steps, task.timing_steps),
-                              record_every=0, stop_tol=0.0, div_factor=task.div_factor, threads=1, **kw)
-            compile_s += r.compile_s
-            done = int(r.steps_done.sum())
-            ns_per_step[idx] = r.wall_s / done * 1e9 if done > 0 else math.nan
+            best = math.inf
+            spent = 0.0
+            for _rep in range(TIMING_REPEATS):  # min over repeats: robust to other load on the machine
+                r = gdbench.sweep(problem, task.rule, [configs[k] for k in idx],
+                                  steps=min(task.steps, task.timing_steps), record_every=0, stop_tol=0.0,
+                                  div_factor=task.div_factor, threads=1, **kw)
+                compile_s += r.compile_s
+                done = int(r.steps_done.sum())
+                if done > 0:
+                    best = min(best, r.wall_s / done * 1e9)
+                spent += r.wall_s
+                if spent > TIMING_MAX_S:
+                    break
+            ns_per_step[idx] = best if math.isfinite(best) else math.nan
 
     # --- 2. measured pass (time budget → per-configuration step cap) ------------------------
     budgets = np.full(K, task.steps, dtype=np.int64)

@@ -1,0 +1,50 @@
+"""``gdbench run [SUITE]``: run a suite and write ``results/<suite>/``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .executors import EXECUTORS
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("suite", nargs="?", default="quick", help="suite name (see `gdbench list`) or path to a .toml file")
+    p.add_argument("--out", help="results folder (default: results/<suite name>)")
+    p.add_argument("--filter", metavar="PATTERN",
+                   help="run only runs whose '<problem>/<run name>' contains PATTERN or matches it as a glob")
+    p.add_argument("--resume", action="store_true", help="keep finished runs in --out and run only the rest")
+    p.add_argument("--jobs", type=int, metavar="N", help="threads per sweep (default: all cores)")
+    p.add_argument("--executor", default="local", choices=list(EXECUTORS), help="where groups run (default: local)")
+    p.add_argument("--scheduler", metavar="ADDR", help="dask scheduler address (default: a LocalCluster)")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes for processes / dask")
+    p.add_argument("--device", choices=["cpu", "cuda"], help="override the suite's device")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cli import UserError
+    from . import suite as suite_mod
+    from .runner import run_plan
+    from .store import load_results
+    from .tables import convergence_table, summarize
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be >= 1, got {args.workers}")
+    plan = suite_mod.load(args.suite, device=args.device, filter_=args.filter, threads=args.jobs)
+    out = Path(args.out) if args.out else Path("results") / plan.name
+    print(f"gdbench run: suite {plan.name!r} ({plan.path}): {plan.n_runs} runs in {len(plan.tasks)} groups, "
+          f"{len(plan.pairs())} compiled pairs -> {out}", file=sys.stderr)
+    run_plan(plan, out, resume=args.resume, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+             progress=not args.quiet, figures=not args.no_figures)
+    runs, _, meta = load_results(out)
+    s = meta["suite"]
+    _, best = summarize(runs, s["tolerances"], s["target_tol"])
+    print(convergence_table(best, s["tolerances"], s["target_tol"]))
+    print(f"\nwrote {out}/summary.md, runs and traces tables, figures/ "
+          f"({meta['run']['wall_s']:.1f} s)", file=sys.stderr)
+    return 0

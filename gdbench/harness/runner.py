@@ -1,0 +1,262 @@
+"""Plan → executor → results folder: the orchestration behind ``gdbench run``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+from .executors import make_executor
+from .store import ResultStore, atomic_write_text
+from .suite import Plan
+from .worker import run_group
+
+# --------------------------------------------------------------------------------------------
+# progress
+
+
+class Progress:
+    """A one-line progress bar with ETA on stderr (a line every few seconds when not a TTY)."""
+
+    def __init__(self, total_runs: int, total_groups: int, stream: TextIO | None = None, enabled: bool = True):
+        self.total, self.groups = total_runs, total_groups
+        self.done = self.gdone = 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.t0 = time.perf_counter()
+        self._last = 0.0
+
+    @staticmethod
+    def _clock(s: float) -> str:
+        s = int(round(s))
+        return f"{s // 60}:{s % 60:02d}"
+
+    def line(self) -> str:
+        el = time.perf_counter() - self.t0
+        frac = self.done / self.total if self.total else 1.0
+        width = 24
+        bar = "#" * int(frac * width) + "." * (width - int(frac * width))
+        eta = self._clock(el / frac * (1 - frac)) if frac > 0 else "?"
+        return (f"[{bar}] {self.done}/{self.total} runs  {self.gdone}/{self.groups} groups  "
+                f"{self._clock(el)} elapsed  ETA {eta}")
+
+    def update(self, runs: int, groups: int = 1) -> None:
+        self.done += runs
+        self.gdone += groups
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.tty:
+            self.stream.write("\r" + self.line())
+            self.stream.flush()
+        elif now - self._last > 5.0 or self.done >= self.total:
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+            self._last = now
+
+    def finish(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# environment metadata
+
+
+def _git_commit() -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10)
+        return {"git_commit": head.stdout.strip() or None, "git_dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "git_dirty": None}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(threads: int | None = None) -> dict[str, Any]:
+    import numba
+    import numpy
+    import pandas
+
+    import gdbench
+
+    from .. import _config
+
+    try:
+        ncpu = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        ncpu = os.cpu_count()
+    env = {
+        "gdbench": gdbench.__version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "numba": numba.__version__,
+        "pandas": pandas.__version__,
+        "platform": platform.platform(),
+        "host": platform.node(),
+        "cpu": _cpu_name(),
+        "cpus_usable": ncpu,
+        "threads": threads or numba.config.NUMBA_NUM_THREADS,
+        "numba_threading_layer": numba.config.THREADING_LAYER,
+        "numba_jit_options": {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in _config.JIT.items()},
+        "numba_env": {k: v for k, v in os.environ.items() if k.startswith("NUMBA_") or k.startswith("GDBENCH_")},
+    }
+    with contextlib.suppress(ImportError):
+        import pyarrow
+
+        env["pyarrow"] = pyarrow.__version__
+    env.update(_git_commit())
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# compile ahead, in parallel, only the pairs the plan uses
+
+
+def _pair_is_cached(rule: str, problem: str) -> bool:
+    """Best-effort: the generated driver is current and numba has a cache index for it."""
+    try:
+        from ..kernels import codegen
+        from ..optimizers import OPTIMIZERS
+        from ..problems import PROBLEMS
+
+        opt, prob = OPTIMIZERS[rule].module, PROBLEMS[problem]
+        d = codegen.cache_dir()
+        modname = f"gdbench_driver_{opt.NAME}__{prob.NAME}"
+        src = d / f"{modname}.py"
+        if not src.is_file() or src.read_text(encoding="utf-8") != codegen._render(opt, prob):
+            return False
+        return any((d / "__pycache__").glob(f"{modname}.sweep-*.nbi"))
+    except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
+        return False
+
+
+_TINY = {"data": {"n": 8, "d": 2}, "analytic": {}}
+
+
+def compile_pair(rule: str, problem: str) -> tuple[str, str, float]:
+    """Compile (or load) the driver of one pair with a one-step sweep on a tiny instance."""
+    t0 = time.perf_counter()
+    import gdbench
+    from gdbench.problems import PROBLEMS, make
+
+    p = make(problem, **_TINY[PROBLEMS[problem].KIND])
+    gdbench.sweep(p, rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1)
+    return rule, problem, time.perf_counter() - t0
+
+
+def _one_thread() -> None:
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+
+
+def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Compile the uncached ``pairs`` in a pool of ``workers`` processes, filling numba's disk
+    cache before the timed runs (the in-process runs then only load them)."""
+    cold = [pq for pq in pairs if not _pair_is_cached(*pq)]
+    info: dict[str, Any] = {"pairs": len(pairs), "cold": len(cold), "workers": 0, "wall_s": 0.0}
+    if len(cold) < 2 or workers < 2:
+        return info
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    w = min(workers, len(cold))
+    log(f"compiling {len(cold)} uncached (rule, problem) drivers in {w} processes ...")
+    with ProcessPoolExecutor(w, mp_context=mp.get_context("spawn"), initializer=_one_thread) as ex:
+        list(ex.map(compile_pair, *zip(*cold)))
+    info.update(workers=w, wall_s=time.perf_counter() - t0)
+    log(f"compiled {len(cold)} drivers in {info['wall_s']:.1f} s")
+    return info
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _clean_folder(out: Path) -> None:
+    """Remove the outputs of a previous run (only files gdbench writes)."""
+    shutil.rmtree(out / "parts", ignore_errors=True)
+    shutil.rmtree(out / "figures", ignore_errors=True)
+    for name in ("runs.parquet", "runs.csv", "traces.parquet", "traces.csv", "summary.md", "meta.json",
+                 "report.html"):
+        with contextlib.suppress(FileNotFoundError):
+            (out / name).unlink()
+
+
+def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, executor: str = "local",
+             workers: int | None = None, scheduler: str | None = None, precompile_workers: int | None = 2,
+             progress: bool = True, figures: bool = True, log: Callable[[str], None] | None = None,
+             max_groups: int | None = None) -> Path:
+    """Run ``plan`` into ``out``; returns the folder. ``max_groups`` stops after that many
+    groups (for tests of interruption)."""
+    from .report import write_report
+
+    out = Path(out)
+    log = log or (lambda m: print(m, file=sys.stderr))
+    store = ResultStore(out)
+    with store.lock():
+        if not resume:
+            _clean_folder(out)
+        done = store.finished_run_ids() if resume else set()
+        tasks = []
+        for t in plan.tasks:
+            missing = [r for r in t.run_ids if r not in done]
+            if missing:
+                tasks.append(t if len(missing) == t.n_runs else t.subset(missing))
+        n_runs = sum(t.n_runs for t in tasks)
+        if resume:
+            log(f"resume: {plan.n_runs - n_runs} of {plan.n_runs} runs already finished in {out}")
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        t0 = time.perf_counter()
+        pre: dict[str, Any] = {}
+        if tasks and executor == "local" and precompile_workers:
+            pre = precompile(sorted({(t.rule, t.problem_name) for t in tasks}), precompile_workers, log)
+        bar = Progress(n_runs, len(tasks), enabled=progress)
+        ex = make_executor(executor, scheduler=scheduler, workers=workers)
+        hosts: set[str] = set()
+        try:
+            for i, res in enumerate(ex.map_unordered(run_group, tasks)):
+                store.write_part(res)
+                hosts.add(res.host)
+                bar.update(len(res.runs))
+                if max_groups is not None and i + 1 >= max_groups:
+                    raise KeyboardInterrupt
+        finally:
+            bar.finish()
+            ex.close()
+        wall = time.perf_counter() - t0
+        order = {rid: i for i, rid in enumerate(r for t in plan.tasks for r in t.run_ids)}
+        store.consolidate(order)
+        meta = {
+            "format": 1,
+            "suite": {"name": plan.name, "path": plan.path, "sha256": plan.sha256, "description": plan.description,
+                      **plan.settings},
+            "environment": environment(plan.settings.get("threads")),
+            "executor": {"name": executor, "workers": workers, "scheduler": scheduler, "hosts": sorted(hosts)},
+            "run": {"started": started, "wall_s": round(wall, 3), "runs_this_session": n_runs, "resumed": resume,
+                    "precompile": pre},
+            "skipped": plan.skipped,
+        }
+        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, sort_keys=False) + "\n")
+        write_report(out, figures=figures)
+    return out

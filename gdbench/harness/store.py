@@ -1,0 +1,227 @@
+"""``results/<suite>/`` on disk: atomic part files, consolidation, the folder lock.
+
+Layout::
+
+    results/<suite>/
+      .lock                      pid + host of the run writing here (O_EXCL; a stale one is taken over)
+      parts/<group>.<hash>.traces.<ext>   written first, atomically (temp file + rename)
+      parts/<group>.<hash>.runs.<ext>     written second: its presence marks those runs finished
+      runs.<ext>, traces.<ext>   consolidated tables (ext = parquet when pyarrow is present, else csv)
+      summary.md, meta.json, figures/*.png
+
+A crash or Ctrl-C leaves only whole part files; ``--resume`` reads the finished run ids from
+them and runs the rest. Consolidation de-duplicates by ``run_id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .executors import GroupResult
+
+
+def table_format() -> str:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return "csv"
+    return "parquet"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` atomically as parquet or CSV (by the suffix of ``path``)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if path.suffix == ".parquet":
+        df.to_parquet(tmp, index=False)
+    else:
+        df.to_csv(tmp, index=False, float_format="%.17g")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    df = pd.read_csv(path, keep_default_na=False, na_values=["nan", "NaN", ""])
+    for c in df.columns:  # strings that were empty come back as NaN: restore them
+        if df[c].dtype == object or str(df[c].dtype).startswith("str"):
+            df[c] = df[c].fillna("")
+    return df
+
+
+def find_table(out: Path, stem: str) -> Path | None:
+    for ext in ("parquet", "csv"):
+        p = out / f"{stem}.{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+class FolderLock:
+    """``<out>/.lock`` created with O_EXCL holding pid + host; refuses a second concurrent run."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".lock"
+        self.token = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+    @staticmethod
+    def _alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def acquire(self) -> None:
+        from ..cli import UserError
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    held = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+                except (OSError, ValueError):
+                    held = {}
+                pid, host = held.get("pid"), held.get("host")
+                if host == socket.gethostname() and isinstance(pid, int) and not self._alive(pid):
+                    with contextlib.suppress(FileNotFoundError):
+                        self.path.unlink()  # stale lock of a dead process on this host: take it over
+                    continue
+                raise UserError(
+                    f"results folder {str(self.path.parent)!r} is in use by pid {pid} on {host} "
+                    f"(since {held.get('started', '?')}); wait for that run to finish, use another --out, "
+                    f"or delete {str(self.path)!r} if that process no longer exists"
+                ) from None
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self.token, f)
+            return
+        raise UserError(f"could not take the lock {str(self.path)!r}; retry")
+
+    def release(self) -> None:
+        try:
+            if json.loads(self.path.read_text(encoding="utf-8")) == self.token:
+                self.path.unlink()
+        except (OSError, ValueError):
+            pass
+
+    def __enter__(self) -> FolderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+class ResultStore:
+    """Part files of one results folder."""
+
+    def __init__(self, out: str | os.PathLike, fmt: str | None = None) -> None:
+        self.out = Path(out)
+        self.parts = self.out / "parts"
+        self.fmt = fmt or table_format()
+
+    def lock(self) -> FolderLock:
+        return FolderLock(self.out)
+
+    def _part_paths(self) -> Iterator[tuple[Path, Path | None]]:
+        if not self.parts.is_dir():
+            return
+        for p in sorted(self.parts.glob("*.runs.*")):
+            if p.name.startswith("."):
+                continue
+            stem = p.name[: -len(".runs" + p.suffix)]
+            t = self.parts / f"{stem}.traces{p.suffix}"
+            yield p, (t if t.is_file() else None)
+
+    def finished_run_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for rp, _ in self._part_paths():
+            ids.update(read_table(rp)["run_id"].astype(str))
+        return ids
+
+    def write_part(self, res: GroupResult) -> None:
+        """Write one finished group (or part of one) atomically: traces first, then runs."""
+        self.parts.mkdir(parents=True, exist_ok=True)
+        ids = [str(r["run_id"]) for r in res.runs]
+        h = hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:8]
+        ext = self.fmt
+        traces = pd.DataFrame({k: np.asarray(v) for k, v in res.traces.items()})
+        if "run_id" in traces:
+            traces["run_id"] = traces["run_id"].astype(str)
+        write_table(traces, self.parts / f"{res.group_id}.{h}.traces.{ext}")
+        write_table(pd.DataFrame(res.runs), self.parts / f"{res.group_id}.{h}.runs.{ext}")
+
+    def consolidate(self, order: dict[str, int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Merge every part into ``runs.<ext>`` and ``traces.<ext>`` (atomic rewrite), ordered by
+        ``order`` (run_id -> position in the plan) and then by run_id; duplicates dropped."""
+        runs_l, tr_l = [], []
+        for rp, tp in self._part_paths():
+            runs_l.append(read_table(rp))
+            if tp is not None:
+                tr_l.append(read_table(tp))
+        runs = pd.concat(runs_l, ignore_index=True) if runs_l else pd.DataFrame()
+        traces = pd.concat(tr_l, ignore_index=True) if tr_l else pd.DataFrame()
+        if not runs.empty:
+            runs["run_id"] = runs["run_id"].astype(str)
+            runs = runs.drop_duplicates("run_id", keep="first")
+            order = order or {}
+            big = len(order)
+            runs["_o"] = [order.get(r, big) for r in runs["run_id"]]
+            runs = runs.sort_values(["_o", "run_id"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
+        if not traces.empty:
+            traces["run_id"] = traces["run_id"].astype(str)
+            traces = traces.drop_duplicates(["run_id", "step"], keep="first")
+            pos = {r: i for i, r in enumerate(runs["run_id"])} if not runs.empty else {}
+            traces["_o"] = [pos.get(r, len(pos)) for r in traces["run_id"]]
+            traces = traces.sort_values(["_o", "step"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
+        self.out.mkdir(parents=True, exist_ok=True)
+        for stem, df in (("runs", runs), ("traces", traces)):
+            for other in ("parquet", "csv"):
+                if other != self.fmt:
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.out / f"{stem}.{other}").unlink()
+            write_table(df, self.out / f"{stem}.{self.fmt}")
+        return runs, traces
+
+
+def load_results(out: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(runs, traces, meta) of a results folder; ValueError when it holds none."""
+    out = Path(out)
+    rp = find_table(out, "runs")
+    if rp is None:
+        raise ValueError(f"{str(out)!r} holds no runs table (runs.parquet or runs.csv); run `gdbench run` first")
+    tp = find_table(out, "traces")
+    runs = read_table(rp)
+    traces = read_table(tp) if tp is not None else pd.DataFrame()
+    meta_p = out / "meta.json"
+    meta = json.loads(meta_p.read_text(encoding="utf-8")) if meta_p.is_file() else {}
+    return runs, traces, meta
