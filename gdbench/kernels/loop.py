@@ -29,6 +29,26 @@ IS_DATA = False
 # --- BIND END ---
 
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
+#: batches of at most this many rows read the next batch's rows one step ahead (see _touch_rows)
+TOUCH_ROWS = 256
+
+
+@njit(**JIT)
+def _touch_rows(X, perm, lo, nb):
+    """Load one element per 64-byte line of the rows perm[lo:lo+nb] and return their sum.
+
+    A software prefetch: for SGD on shuffled rows the next row's cache misses (~100s of ns from
+    L3/DRAM) otherwise sit on the critical path of every step; these loads do not depend on the
+    current step, so the CPU issues them while it computes. The caller keeps the sum alive."""
+    s = 0.0
+    if X.ndim != 2 or X.shape[1] == 0:
+        return s
+    d = X.shape[1]
+    for jj in range(nb):
+        i = perm[lo + jj]
+        for j in range(0, d, 8):
+            s += X[i, j]
+    return s
 
 
 @njit(**JIT)
@@ -78,6 +98,7 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
     if not full:
         shuffle(perm, st)
     pos = 0
+    sink = 0.0
 
     f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull)
     scale = f0 - f_star
@@ -105,6 +126,8 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
                 shuffle(perm, st)
                 pos = 0
             nb = min(b, n - pos)
+            if nb <= TOUCH_ROWS and pos + nb < n:
+                sink += _touch_rows(X, perm, pos + nb, min(nb, n - pos - nb))
             fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g)
             if NEEDS_HESSIAN:
                 prob_hess(theta, X, y, prm, perm, pos, nb, H)
@@ -135,6 +158,8 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
             code = DIVERGED
     for i in range(D):
         theta_out[k, i] = theta[i]
+    if sink == 1.2345e-300:  # never true; keeps the prefetch loads alive
+        nrec[k] = -1
     nrec[k] = r
     status[k] = code
     steps_done[k] = t
