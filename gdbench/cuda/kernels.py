@@ -269,7 +269,7 @@ def data_kernel(opt_mod, prob_name: str, D: int, TPB: int):
         part = cuda.shared.array((TPB, D1), np.float64)
         fsh = cuda.shared.array(2, np.float64)
         ctl = cuda.shared.array(4, np.int64)  # code, t, i0, nb
-        s = cuda.local.array((NS, D), np.float64)
+        s = cuda.shared.array((NS, D), np.float64)  # optimizer state (thread 0): shared, not registers
         H = cuda.local.array((1, 1), np.float64)
         hpk = cuda.local.array(NH, np.float64)
         st = cuda.local.array(2, np.uint64)
