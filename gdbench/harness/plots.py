@@ -231,20 +231,27 @@ def fig_trajectories(runs, best, path: Path) -> Path | None:
     for ax, prob in zip(axes.flat, two_d):
         first = runs[runs["problem"] == prob].iloc[0]
         problem = build_problem(str(first["problem_name"]), json.loads(first["problem_params"] or "{}"))
-        paths = {}
-        for _, b in best[best["problem"] == prob].iterrows():
-            g = runs[(runs["problem"] == prob) & (runs["run_name"] == b["run_name"])].sort_values("seed")
+        paths: dict[str, np.ndarray] = {}
+        pb = best[best["problem"] == prob]
+        per_lr = pb["variant"].nunique() == 1  # one optimizer: show every grid point (e.g. lr regimes)
+        names = (list(runs.loc[runs["problem"] == prob, "run_name"].drop_duplicates())[:6] if per_lr
+                 else list(pb["run_name"]))
+        for rn in names:
+            g = runs[(runs["problem"] == prob) & (runs["run_name"] == rn)].sort_values("seed")
             row = g.iloc[0]
-            steps = int(row["steps_done"])
-            paths[b["variant"]] = trajectory(problem, str(row["rule"]), _config_of(row), steps)
+            key = f"lr={row['lr']:g}" if per_lr else str(row["variant"])
+            paths[key] = trajectory(problem, str(row["rule"]), _config_of(row), int(row["steps_done"]))
         # view box: start, optimum, and the path points that did not run away
         f0 = problem.loss(problem.x0)
         pts = [problem.x0[None, :]]
         if problem.x_star is not None:
             pts.append(problem.x_star[None, :])
         spread = max(abs(f0 - problem.f_star), 1e-12)
-        for p in paths.values():
+        for key, p in list(paths.items()):
             keep = np.array([problem.loss(x) - problem.f_star <= 10 * spread for x in p])
+            if not keep.all():  # running away: draw it up to its first point far uphill
+                p = paths[key] = p[: int(np.argmin(keep)) + 1]
+                keep = keep[: len(p)]
             pts.append(p[keep])
         allp = np.vstack(pts)
         lo, hi = allp.min(axis=0), allp.max(axis=0)
@@ -256,10 +263,14 @@ def fig_trajectories(runs, best, path: Path) -> Path | None:
         zmin = min(Z.min(), problem.f_star)
         levels = zmin + np.geomspace(max((Z.max() - zmin) * 1e-5, 1e-8), Z.max() - zmin, 18)
         ax.contour(xs, ys, Z, levels=levels, colors="0.6", linewidths=0.6, linestyles="solid")
+        lr_colors = _styles(list(paths))
         for v, p in paths.items():
-            st = sty[v]
-            (h,) = ax.plot(p[:, 0], p[:, 1], lw=1.2, marker=".", ms=2.5, **st)
-            handles[v] = h
+            st = lr_colors[v] if per_lr else sty[v]
+            (h,) = ax.plot(p[:, 0], p[:, 1], lw=1.2, marker=".", ms=2.5, label=v, **st)
+            if not per_lr:
+                handles[v] = h
+        if per_lr:
+            ax.legend(loc="best", fontsize=7, title=str(pb["variant"].iloc[0]), title_fontsize=7)
         ax.plot(*problem.x0, "ks", ms=5)
         if problem.x_star is not None:
             ax.plot(*problem.x_star, "k*", ms=10)
@@ -276,9 +287,11 @@ def fig_trajectories(runs, best, path: Path) -> Path | None:
     for ax in list(axes.flat)[len(two_d):]:
         ax.set_visible(False)
     order = [v for v in variants if v in handles]
-    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
-    fig.suptitle("Iterates on the 2-D problems (best lr, first seed; contours of f, log-spaced)", y=1.0)
+    if order:
+        fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
+                   bbox_to_anchor=(0.5, -0.01), frameon=False)
+    fig.suptitle("Iterates on the 2-D problems (best lr, or every lr for a single optimizer; first seed; "
+                 "contours of f, log-spaced)", y=1.0)
     fig.tight_layout(rect=(0, 0.05, 1, 0.98))
     return _save(fig, path)
 

@@ -409,7 +409,11 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                 "target_tol": target_tol, "stop_tol": stop_tol, "time_budget_s": time_budget,
                 "timing_steps": timing_steps, "div_factor": div_factor, "escape_frac": escape_frac, "device": dev,
                 "threads": thr}
-    return Plan(name=name, path=str(path), sha256=hashlib.sha256(raw).hexdigest(), settings=settings, tasks=tasks,
+    try:
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(path)
+    return Plan(name=name, path=shown, sha256=hashlib.sha256(raw).hexdigest(), settings=settings, tasks=tasks,
                 problems=problems, variants=variants, skipped=skipped, description=str(doc.get("description", "")))
 
 

@@ -24,6 +24,16 @@ def fmt_num(v: Any, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
+def fmt_rate(v: Any) -> str:
+    """Large positive quantities (ns/step, evaluations/s): plain digits below 1e7."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    v = float(v)
+    if math.isinf(v):
+        return "∞"
+    return f"{v:.0f}" if 1e3 <= abs(v) < 1e7 else f"{v:.3g}"
+
+
 def fmt_steps(v: float) -> str:
     if isinstance(v, float) and math.isnan(v):
         return "–"
@@ -67,14 +77,14 @@ def summarize(runs: pd.DataFrame, tolerances: Sequence[float], target_tol: float
     cells = aggregate_cells(runs, tolerances, target_tol)
     best = best_cells(cells)
     po, vo = _order(runs, "problem"), _order(runs, "variant")
-    for df in (cells, best):
-        if not df.empty:
-            df["_p"] = df["problem"].map(po.index)
-            df["_v"] = df["variant"].map(vo.index)
-            df.sort_values(["_p", "_v", "lr", "run_name"], inplace=True, kind="mergesort")
-            df.drop(columns=["_p", "_v"], inplace=True)
-            df.reset_index(drop=True, inplace=True)
-    return cells, best
+    def order(df: pd.DataFrame) -> pd.DataFrame:
+        if df.empty:
+            return df
+        df = df.assign(_p=df["problem"].map(po.index), _v=df["variant"].map(vo.index))
+        df = df.sort_values(["_p", "_v", "lr", "run_name"], kind="mergesort")
+        return df.drop(columns=["_p", "_v"]).reset_index(drop=True)
+
+    return order(cells), order(best)
 
 
 def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_tol: float) -> str:
@@ -98,9 +108,23 @@ def timing_table(runs: pd.DataFrame) -> str:
     rows = []
     for (p, v), g in runs.groupby(["problem", "variant"], sort=False):
         ns = g["ns_per_step"].median()
-        rows.append([str(p), str(v), fmt_num(ns), fmt_num(g["grad_evals_per_s"].median()),
+        rows.append([str(p), str(v), fmt_rate(ns), fmt_rate(g["grad_evals_per_s"].median()),
                      fmt_num(g["compile_s"].max(), 2)])
     return md_table(header, rows, "llrrr")
+
+
+GRID_TABLE_MAX = 120
+
+
+def grid_table(cells: pd.DataFrame, tolerances: Sequence[float], target_tol: float) -> str:
+    t = target_tol
+    header = ["problem", "run", "seeds", f"steps to {tol_label(t)}", f"success ({tol_label(t)})",
+              "final rel. subopt.", "statuses"]
+    rows = [[str(r["problem"]), str(r["run_name"]), str(int(r["seeds"])),
+             fmt_band(r[f"{steps_col(t)}_med"], r[f"{steps_col(t)}_p10"], r[f"{steps_col(t)}_p90"]),
+             f"{r['success'] * 100:.0f} %", fmt_num(r["final_rel_med"]), str(r["statuses"])]
+            for _, r in cells.iterrows()]
+    return md_table(header, rows, "llrrrrl")
 
 
 def escape_table(best: pd.DataFrame) -> str | None:
@@ -133,7 +157,7 @@ def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
         f"- suite file: `{s.get('path', '?')}` (sha256 `{str(s.get('sha256', '?'))[:12]}`)",
         f"- runs: {len(runs)} ({runs['problem'].nunique()} problems × {runs['variant'].nunique()} optimizer "
         f"variants × lr grid × {len(s.get('seeds', []))} seeds); budget {s.get('steps', '?')} steps, "
-        f"recorded every {s.get('record_every', '?')}",
+        f"recorded every {s.get('record_every', '?')} (unless a problem overrides them)",
         f"- tolerances on relative suboptimality (f − f*)/(f₀ − f*): {', '.join(tol_label(t) for t in tolerances)}; "
         f"target {tol_label(target)}; runs stop at {fmt_num(s.get('stop_tol'))} (0 = never)",
         f"- machine: {env.get('cpu', '?')}, {env.get('threads', '?')} threads; gdbench {env.get('gdbench', '?')}, "
@@ -157,6 +181,10 @@ def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
         timing_table(runs),
         "",
     ]
+    cells, _ = summarize(runs, tolerances, target)
+    if len(cells) <= GRID_TABLE_MAX and len(cells) > len(best):
+        out += ["## Every grid point", "", "Median over seeds (steps: [10 %–90 %]).", "",
+                grid_table(cells, tolerances, target), ""]
     esc = escape_table(best)
     if esc:
         out += ["## Saddle escape", "", "First recorded step with f < f_saddle − escape_frac·(f_saddle − f*) "

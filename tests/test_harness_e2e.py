@@ -1,0 +1,185 @@
+"""End to end: a tiny suite → every output file; report reproduces summary.md; compare exit codes;
+interrupted-then-resumed equals uninterrupted; the folder lock; CSV tables; the processes executor."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gdbench.cli import main
+from gdbench.harness import suite
+from gdbench.harness.runner import run_plan
+from gdbench.harness.store import ResultStore, load_results, read_table, write_table
+from gdbench.harness.tables import render_summary
+
+# the same four (rule, problem) pairs as the Dask tests: compiled once per machine
+TINY = """
+name = "tiny"
+description = "two problems x two optimizers"
+steps = 120
+record_every = 4
+seeds = [0, 1]
+tolerances = [1e-2, 1e-4, 1e-6]
+target_tol = 1e-4
+timing_steps = 50
+
+[problems.linreg]
+n = 40
+d = 3
+
+[problems.rosenbrock]
+d = 2
+
+[optimizers.batch_gd]
+lr = [0.001, 0.01]
+
+[optimizers.minibatch]
+rule = "gd"
+lr = [0.01]
+batch_size = 8
+
+[optimizers.adam]
+lr = [0.01, 0.1]
+"""
+
+CONVERGENCE = ["run_id", "problem", "variant", "run_name", "seed", "lr", "batch_size", "status", "steps_done",
+               "final_loss", "final_rel_subopt", "steps_to_1e-02", "steps_to_1e-04", "steps_to_1e-06", "escape_step"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    d = tmp_path_factory.mktemp("harness")
+    path = d / "tiny.toml"
+    path.write_text(TINY)
+    out = d / "full"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    return path, out
+
+
+def test_every_output_file(tiny):
+    path, out = tiny
+    plan = suite.load(path)
+    runs, traces, meta = load_results(out)
+    assert (out / "runs.parquet").is_file() and (out / "traces.parquet").is_file()
+    assert len(runs) == plan.n_runs == (5 + 4) * 2  # minibatch on linreg only
+    assert runs["run_id"].is_unique
+    assert set(runs["status"]) <= {"converged", "max_steps", "diverged", "stalled"}
+    assert {"host", "ns_per_step", "compile_s", "time_to_1e-04", "grad_evals_to_1e-04", "epochs_to_1e-04",
+            "hyper", "schedule", "clip", "noise"} <= set(runs.columns)
+    assert set(traces["run_id"]) == set(runs["run_id"])
+    assert {"step", "time_s", "loss", "grad_norm", "dist_to_opt", "suboptimality", "rel_suboptimality"} <= set(
+        traces.columns)
+    # one trace per run, steps increasing, first record is the start
+    for _rid, t in traces.groupby("run_id"):
+        assert t["step"].iloc[0] == 0 and np.all(np.diff(t["step"].to_numpy()) > 0)
+    assert meta["suite"]["name"] == "tiny" and len(meta["suite"]["sha256"]) == 64
+    env = meta["environment"]
+    for k in ("gdbench", "python", "numpy", "numba", "pandas", "cpu", "threads", "git_commit"):
+        assert k in env
+    assert meta["skipped"] == ["rosenbrock × minibatch: problem 'rosenbrock' has no data rows to sample "
+                               "(batch_size applies to data problems only)"]
+    summary = (out / "summary.md").read_text()
+    assert "## Convergence" in summary and "## Timing" in summary and "| linreg | adam |" in summary
+    figs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert figs == ["convergence_steps.png", "convergence_time.png", "lr_sensitivity.png", "performance_profile.png",
+                    "timing.png", "trajectories.png"]
+    assert all((out / "figures" / f).stat().st_size > 10_000 for f in figs)
+    assert not (out / ".lock").exists()
+
+
+def test_report_reproduces_summary_byte_for_byte(tiny, tmp_path):
+    _, out = tiny
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = (copy / "summary.md").read_bytes()
+    (copy / "summary.md").unlink()
+    assert main(["report", str(copy), "--no-figures"]) == 0
+    assert (copy / "summary.md").read_bytes() == before
+
+
+def test_csv_tables_give_the_same_summary(tiny, tmp_path):
+    _, out = tiny
+    runs, _, meta = load_results(out)
+    write_table(runs, tmp_path / "runs.csv")
+    back = read_table(tmp_path / "runs.csv")
+    assert render_summary(back, meta) == render_summary(runs, meta)
+    pd.testing.assert_frame_equal(back[CONVERGENCE], runs[CONVERGENCE], check_dtype=False)
+
+
+def test_compare_identical_then_changed(tiny, tmp_path, capsys):
+    path, out = tiny
+    again = tmp_path / "again"
+    assert main(["run", str(path), "--out", str(again), "--quiet", "--no-figures"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(out), str(again)]) == 0  # a second run is bit-identical where it matters
+    assert "identical" in capsys.readouterr().out
+    runs = read_table(again / "runs.parquet")
+    runs.loc[3, "final_loss"] *= 1.01
+    runs.loc[5, "status"] = "diverged" if runs.loc[5, "status"] != "diverged" else "converged"
+    runs.loc[6, "ns_per_step"] *= 10  # timing columns are ignored
+    write_table(runs, again / "runs.parquet")
+    assert main(["compare", str(out), str(again)]) == 1
+    text = capsys.readouterr().out
+    assert "final_loss" in text and "status" in text and "ns_per_step" not in text and "2 of" in text
+    write_table(runs.drop(index=[0]), again / "runs.parquet")
+    assert main(["compare", str(out), str(again)]) == 1
+    assert "missing" in capsys.readouterr().out
+    assert main(["compare", str(out), str(tmp_path / "nothing")]) == 2
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(tiny, tmp_path):
+    path, out = tiny
+    plan = suite.load(path)
+    part = tmp_path / "part"
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(plan, part, progress=False, figures=False, max_groups=2)
+    store = ResultStore(part)
+    finished = store.finished_run_ids()
+    assert 0 < len(finished) < plan.n_runs
+    assert not (part / ".lock").exists()  # released on interrupt
+    before = {p.name: p.stat().st_mtime_ns for p in store.parts.iterdir()}
+    run_plan(plan, part, resume=True, progress=False, figures=False)
+    meta = json.loads((part / "meta.json").read_text())
+    assert meta["run"]["runs_this_session"] == plan.n_runs - len(finished)  # nothing recomputed
+    assert all(store.parts.joinpath(n).stat().st_mtime_ns == t for n, t in before.items())  # nor rewritten
+    a = read_table(out / "runs.parquet")[CONVERGENCE]
+    b = read_table(part / "runs.parquet")[CONVERGENCE]
+    pd.testing.assert_frame_equal(a, b)  # same runs, same order, no duplicates
+    ta, tb = read_table(out / "traces.parquet"), read_table(part / "traces.parquet")
+    pd.testing.assert_frame_equal(ta.drop(columns="time_s"), tb.drop(columns="time_s"))
+    # resuming a finished folder runs nothing
+    run_plan(plan, part, resume=True, progress=False, figures=False)
+    assert json.loads((part / "meta.json").read_text())["run"]["runs_this_session"] == 0
+    assert len(read_table(part / "runs.parquet")) == plan.n_runs
+
+
+def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(tiny, tmp_path, capsys):
+    path, _ = tiny
+    out = tmp_path / "locked"
+    out.mkdir()
+    import socket
+
+    (out / ".lock").write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": "x"}))
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--no-figures"]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("gdbench run: error: results folder") and "is in use by pid" in last
+    assert "Traceback" not in err
+    # a lock left by a dead process on this host is stale: taken over
+    (out / ".lock").write_text(json.dumps({"pid": 2**22 + 12345, "host": socket.gethostname(), "started": "x"}))
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--no-figures", "--filter", "rosenbrock/adam"]) == 0
+    assert len(read_table(out / "runs.parquet")) == 4 and not (out / ".lock").exists()
+
+
+def test_processes_executor_same_convergence_columns(tiny, tmp_path):
+    path, out = tiny
+    p = tmp_path / "proc"
+    assert main(["run", str(path), "--out", str(p), "--quiet", "--no-figures", "--executor", "processes",
+                 "--workers", "2"]) == 0
+    a = read_table(out / "runs.parquet")
+    b = read_table(p / "runs.parquet")
+    pd.testing.assert_frame_equal(a[CONVERGENCE], b[CONVERGENCE])
+    assert b["host"].notna().all()
