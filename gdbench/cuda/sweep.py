@@ -16,6 +16,30 @@ from . import kernels
 
 ANALYTIC_TPB = 128
 _compiled: set = set()
+#: timings of the last :func:`run_arrays` call in this process (seconds): host-to-device copies,
+#: the kernel alone, device-to-host copies. The bench reads ``kernel_s``.
+last_timing: dict[str, float] = {}
+_sms: list[int] = []
+
+
+def _sm_count() -> int:
+    if not _sms:
+        try:
+            _sms.append(1 if kernels.SIM else int(cuda.get_current_device().MULTIPROCESSOR_COUNT))
+        except Exception:  # pragma: no cover - attribute missing on odd drivers
+            _sms.append(132)
+    return _sms[0]
+
+
+def analytic_threads(K: int) -> int:
+    """Threads per block for one-thread-per-configuration kernels: 128, or fewer (down to 32) so
+    that a small sweep still spreads over every SM (about 4 blocks per SM)."""
+    if K <= 32:
+        return max(K, 1)
+    tpb = ANALYTIC_TPB
+    while tpb > 32 and K < 4 * _sm_count() * tpb:
+        tpb //= 2
+    return tpb
 
 
 def launch_plan(problem, opt, K: int):
@@ -35,7 +59,7 @@ def launch_plan(problem, opt, K: int):
     if D > kernels.MAX_ANALYTIC_DIM:
         raise ValueError(f"problem {problem.name!r}: dimension {D} is above the GPU kernel's "
                          f"{kernels.MAX_ANALYTIC_DIM}; use device='cpu'")
-    tpb = min(ANALYTIC_TPB, K)
+    tpb = analytic_threads(K)
     return kernels.analytic_kernel(opt.module, problem.module, D), (K + tpb - 1) // tpb, tpb, "analytic"
 
 
@@ -88,9 +112,14 @@ def run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, 
 
     t0 = time.perf_counter()
     args, out = to_dev()
+    cuda.synchronize()
+    t1 = time.perf_counter()
     kern[blocks, tpb](*args)
     cuda.synchronize()
+    t2 = time.perf_counter()
     for host, devarr in zip((theta_out, trace, nrec, status, steps_done), out):
         devarr.copy_to_host(host)
-    wall = time.perf_counter() - t0
-    return wall, compile_s
+    t3 = time.perf_counter()
+    last_timing.clear()
+    last_timing.update(h2d_s=t1 - t0, kernel_s=t2 - t1, d2h_s=t3 - t2, blocks=blocks, threads_per_block=tpb)
+    return t3 - t0, compile_s
