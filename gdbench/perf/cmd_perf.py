@@ -5,8 +5,8 @@ discarded, compilation before any timing) and writes pyperf JSON. Workers inheri
 ``NUMBA_*``, ``GDBENCH_*`` and ``OMP_*`` variable (pyperf drops the environment otherwise), so
 e.g. ``NUMBA_NUM_THREADS=1 gdbench perf`` means what it says.
 
-``--fast``: small sizes, 1 process × 3 values (a smoke run, ~30 s; not for gating). Default: 6 processes
-× 5 values. Compare two files with ``gdbench perf-gate BASE.json NEW.json``.
+``--fast``: small sizes, 1 process × 3 values (a smoke run, ~30 s; not for
+gating). Default: 6 processes × 5 values. Compare two files with ``gdbench perf-gate BASE.json NEW.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ ENV_PREFIXES = ("NUMBA_", "GDBENCH_", "OMP_")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fast", action="store_true", help="small sizes, 1 process x 3 values (a smoke run: do not gate on it)")
+    parser.add_argument("--fast", action="store_true",
+                        help="small sizes, 1 process x 3 values (a smoke run: do not gate on it)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE.json", help="write pyperf JSON here")
     parser.add_argument("--processes", type=int, default=None, help="pyperf worker processes (default 6; fast 1)")
     parser.add_argument("--values", type=int, default=None, help="values per process (default 5; fast 3)")

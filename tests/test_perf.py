@@ -1,0 +1,211 @@
+"""Correctness of the performance code: fused kernels, the rows-mode driver, the gate, the bench
+and perf commands in tiny sizes. Performance itself is never asserted here."""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gdbench
+from gdbench.perf import cmd_gate
+from gdbench.perf.bench import bare_problem, make_data
+
+DATA_PROBLEMS = ["linreg", "logistic", "hinge"]
+
+
+def _mod(name):
+    return importlib.import_module(f"gdbench.problems.{name}")
+
+
+@pytest.mark.parametrize("name", DATA_PROBLEMS)
+@pytest.mark.parametrize("n,d", [(1, 3), (7, 5), (129, 1), (1000, 17), (3001, 64)])
+def test_fused_rows_kernel_equals_serial_kernel(name, n, d):
+    """loss_grad_rows (nb < 0) sums rows in ROW_BLOCKS contiguous blocks (rows in order inside a
+    block, the dot product and Σ cᵢxᵢ reassociated by the compiler), then adds the blocks in
+    block order; loss_grad sums rows in order. Same value to 1e-12 relative (the sums are of
+    O(n) terms of mixed sign: the tolerance is on the scale of the largest term)."""
+    X, y = make_data("regression" if name == "linreg" else "classification", n, d, seed=n + d)
+    mod = _mod(name)
+    rng = np.random.default_rng(d)
+    prm = np.array([1e-2])
+    idx = np.zeros(0, dtype=np.int64)
+    for _ in range(3):
+        theta = rng.standard_normal(d + 1)
+        g1, g2 = np.empty(d + 1), np.empty(d + 1)
+        f1 = mod.loss_grad(theta, X, y, prm, idx, 0, -1, g1)
+        f2 = mod.loss_grad_rows(theta, X, y, prm, idx, 0, -1, g2)
+        np.testing.assert_allclose(f2, f1, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(g2, g1, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(g1).max()))
+    # a mini-batch (nb >= 0) goes through the serial kernel unchanged
+    if n >= 3:
+        rows = np.arange(n)[::-1].copy()
+        g1, g2 = np.empty(d + 1), np.empty(d + 1)
+        assert mod.loss_grad_rows(theta, X, y, prm, rows, 1, 2, g2) == mod.loss_grad(theta, X, y, prm, rows, 1, 2, g1)
+        assert np.array_equal(g1, g2)
+
+
+def test_fused_kernel_is_independent_of_thread_count():
+    import numba
+
+    X, y = make_data("regression", 5000, 24, seed=1)
+    mod = _mod("linreg")
+    theta = np.random.default_rng(0).standard_normal(25)
+    prm, idx = np.array([0.0]), np.zeros(0, dtype=np.int64)
+    out = []
+    for t in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        numba.set_num_threads(t)
+        g = np.empty(25)
+        out.append((mod.loss_grad_rows(theta, X, y, prm, idx, 0, -1, g), g))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for f, g in out[1:]:
+        assert f == out[0][0] and np.array_equal(g, out[0][1])
+
+
+def test_fused_kernel_propagates_nan():
+    X, y = make_data("regression", 300, 4, seed=2)
+    theta = np.array([np.nan, 0.0, 0.0, 0.0, 0.0])
+    g = np.empty(5)
+    f = _mod("linreg").loss_grad_rows(theta, X, y, np.array([0.0]), np.zeros(0, dtype=np.int64), 0, -1, g)
+    assert np.isnan(f)
+
+
+@pytest.mark.parametrize("name,opt", [("linreg", "gd"), ("logistic", "adam"), ("hinge", "momentum")])
+def test_rows_mode_driver_matches_config_mode(name, opt):
+    p = gdbench.problems.make(name, n=400, d=6, seed=0)
+    kw = dict(steps=60, record_every=7)
+    a = gdbench.sweep(p, opt, [{"lr": 0.05}], rows=False, **kw)
+    b = gdbench.sweep(p, opt, [{"lr": 0.05}], rows=True, **kw)
+    np.testing.assert_allclose(b.theta, a.theta, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(b.trace[0, : b.nrec[0], 1], a.trace[0, : a.nrec[0], 1], rtol=1e-11)
+    assert b.status == a.status
+
+
+# --------------------------------------------------------------------------- gate
+
+
+def _suite_json(path: Path, values: dict[str, list[list[float]]]) -> str:
+    """A pyperf JSON file: name -> one list of values per worker process."""
+    import pyperf
+
+    benches = []
+    for name, runs in values.items():
+        prs = [pyperf.Run(v, metadata={"name": name, "loops": 1}, collect_metadata=False) for v in runs]
+        benches.append(pyperf.Benchmark(prs))
+    pyperf.BenchmarkSuite(benches).dump(str(path), replace=True)
+    return str(path)
+
+
+def _runs(center, spread, procs=4, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return [list(center * (1 + spread * rng.standard_normal(n))) for _ in range(procs)]
+
+
+def _gate(tmp_path, base, new, *extra):
+    b = _suite_json(tmp_path / "base.json", base)
+    h = _suite_json(tmp_path / "new.json", new)
+    r = subprocess.run([sys.executable, "-m", "gdbench", "perf-gate", b, h, *extra], capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_gate_fails_on_significant_slowdown(tmp_path):
+    rc, out = _gate(tmp_path, {"k": _runs(1e-3, 0.01)}, {"k": _runs(2e-3, 0.01, seed=1)})
+    assert rc == 1 and "SLOWER" in out and "Benchmark" in out  # pyperf's table is printed too
+
+
+def test_gate_passes_within_threshold_insignificant_or_identical(tmp_path):
+    base = {"k": _runs(1e-3, 0.01)}
+    assert _gate(tmp_path, base, {"k": _runs(1.2e-3, 0.01, seed=1)})[0] == 0  # 20 % < 35 %
+    assert _gate(tmp_path, base, base)[0] == 0  # identical
+    noisy_base = {"k": [[1e-3, 5e-3, 1e-3], [1e-3, 1e-3, 6e-3]] * 2}
+    noisy_new = {"k": [[1e-3, 1e-3, 9e-3], [1e-3, 1e-3, 1e-3]] * 2}
+    rc, out = _gate(tmp_path, noisy_base, noisy_new)  # the minimum did not move: noise
+    assert rc == 0, out
+    assert _gate(tmp_path, base, {"k": _runs(1.2e-3, 0.01, seed=1)}, "--threshold", "0.1")[0] == 1
+
+
+def test_gate_needs_enough_processes(tmp_path):
+    rc, _ = _gate(tmp_path, {"k": _runs(1e-3, 0.01, procs=1)}, {"k": _runs(2e-3, 0.01, procs=1, seed=1)})
+    assert rc == 0
+    rc, _ = _gate(tmp_path, {"k": _runs(1e-3, 0.01, procs=1)}, {"k": _runs(2e-3, 0.01, procs=1, seed=1)},
+                  "--min-runs", "1")
+    assert rc == 1
+
+
+def test_gate_logic_units():
+    v = cmd_gate.compare_values("x", [1.0] * 5, [1.0] * 5, 0.35)
+    assert not v.slower and not v.significant
+    v = cmd_gate.compare_values("x", [1.0, 1.01, 0.99, 1.0], [2.0, 2.02, 1.98, 2.0], 0.35)
+    assert v.slower and v.significant and v.ratio_min == pytest.approx(1.98 / 0.99)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def test_bench_tiny_all_paths(tmp_path):
+    env = dict(os.environ)
+    r = subprocess.run([sys.executable, "-m", "gdbench", "bench", "--tiny", "--out", str(tmp_path),
+                        "--only", "fused", "--only", "sgd", "--only", "minibatch", "--only", "tiny", "--only", "sweep"],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "benchmark" in r.stdout and "BLAS" in r.stdout and "UNEQUAL" not in r.stdout
+    data = json.loads((tmp_path / "bench.json").read_text())
+    impls = {row["impl"] for row in data["rows"]}
+    assert {"gdbench.minimize", "numpy", "roofline (read X once)"} <= impls
+    assert (tmp_path / "bench.md").read_text().startswith("```")
+
+
+def test_bench_cuda_without_cuda_is_one_clear_line(tmp_path, monkeypatch):
+    from gdbench.perf import cmd_bench
+
+    monkeypatch.setitem(sys.modules, "gdbench.cuda.bench", None)  # import fails
+    import argparse
+
+    rc = cmd_bench.run(argparse.Namespace(device="cuda", quick=True, tiny=False, out=str(tmp_path), only=None))
+    assert rc == 2
+
+
+def test_sgd_peer_objective_mapping():
+    """sklearn's squared loss is ½r² with penalty α; gdbench's is r² + (λ/2)‖w‖²: η' = η/2, λ = 2α
+    give the same update (checked here on one step from the same point)."""
+    X, y = make_data("regression", 50, 4, seed=0)
+    p = bare_problem("linreg", X, y, 2 * 1e-3)
+    theta = np.zeros(5)
+    theta[:4] = 0.3
+    eta, alpha = 0.01, 1e-3
+    i = 7
+    r = X[i] @ theta[:4] + theta[4] - y[i]
+    sk_w = (1 - eta * alpha) * theta[:4] - eta * r * X[i]
+    g = np.empty(5)
+    p.module.loss_grad(theta, X, y, p.prm, np.array([i]), 0, 1, g)
+    ours = theta - eta / 2 * g
+    np.testing.assert_allclose(ours[:4], sk_w, rtol=1e-14)
+    np.testing.assert_allclose(ours[4], theta[4] - eta * r, rtol=1e-14)
+
+
+@pytest.mark.slow
+def test_perf_fast_smoke(tmp_path):
+    out = tmp_path / "p.json"
+    r = subprocess.run([sys.executable, "-m", "gdbench", "perf", "--fast", "--quiet", "-o", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    import pyperf
+
+    names = {b.get_name() for b in pyperf.BenchmarkSuite.load(str(out)).get_benchmarks()}
+    assert "driver_step_gd_rosenbrock2" in names and len(names) == 7
+
+
+def test_perf_command_inherits_numba_environment(monkeypatch):
+    import argparse
+
+    from gdbench.perf import cmd_perf
+
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    monkeypatch.setenv("GDBENCH_FASTMATH", "0")
+    cmd = cmd_perf.command(argparse.Namespace(fast=True, output=None, processes=None, values=None, quiet=True))
+    inh = cmd[cmd.index("--inherit-environ") + 1].split(",")
+    assert "NUMBA_NUM_THREADS" in inh and "GDBENCH_FASTMATH" in inh and "--small" in cmd
