@@ -261,7 +261,7 @@ def data_kernel(opt_mod, prob_name: str, D: int, TPB: int):
 
     @cuda.jit
     def kernel(theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every, stop_tol, div_factor,
-               X, y, lam, perm_all, f_star, x_star, has_xstar, theta_out, trace, nrec, status, steps_done):
+               X, y, lam, perm_all, perm_row, f_star, x_star, has_xstar, theta_out, trace, nrec, status, steps_done):
         k = cuda.blockIdx.x
         tid = cuda.threadIdx.x
         th = cuda.shared.array(D, np.float64)
@@ -276,7 +276,7 @@ def data_kernel(opt_mod, prob_name: str, D: int, TPB: int):
         n = X.shape[0]
         b = batch[k]
         full = b <= 0 or b >= n
-        perm = perm_all[k]
+        perm = perm_all[perm_row[k]]  # this config's row order (stochastic configs only have their own)
         lr = lrs[k]
         skind = int(sched[k, 0])
         sp1 = sched[k, 1]

@@ -83,11 +83,14 @@ def run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, 
         xs = cuda.to_device(np.ascontiguousarray(x_star, dtype=np.float64))
         if kind == "data":
             n = problem.n
-            stochastic = bool(((batch > 0) & (batch < n)).any())
-            perm = cuda.device_array((K, n if stochastic else 1), dtype=np.int32)
+            # a row permutation (int32, n entries) only for the stochastic configurations
+            stochastic = (batch > 0) & (batch < n)
+            n_st = int(stochastic.sum())
+            perm_row = np.where(stochastic, np.cumsum(stochastic) - 1, 0).astype(np.int64)
+            perm = cuda.device_array((max(n_st, 1), n if n_st else 1), dtype=np.int32)
             args = [*common, cuda.to_device(batch), cuda.to_device(noise), cuda.to_device(seeds), steps,
                     record_every, stop_tol, div_factor, cuda.to_device(problem.X), cuda.to_device(problem.y),
-                    np.float64(problem.prm[0]), perm, f_star, xs, has_xstar, *out]
+                    np.float64(problem.prm[0]), perm, cuda.to_device(perm_row), f_star, xs, has_xstar, *out]
         else:
             X = problem.X if problem.X.size else np.zeros((1, 1))
             y = problem.y if problem.y.size else np.zeros(1)
