@@ -209,6 +209,49 @@ def test_kernels_in_cuda_simulator():
     assert passed and int(passed.group(1)) >= 15, f"too few kernel tests ran in the simulator:\n{tail}"
 
 
+LOWER_FOR_GPU = """
+import types, sys
+import numba.cuda.dispatcher as disp
+from numba import types as nt
+from numba.cuda.compiler import compile_cuda
+# no GPU here: tell the device-function compiler which compute capability to target
+disp.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
+from gdbench.cuda import kernels
+from gdbench.optimizers import OPTIMIZERS
+from gdbench.problems import PROBLEMS
+f2, f1, i1, f3 = nt.float64[:, ::1], nt.float64[::1], nt.int64[::1], nt.float64[:, :, ::1]
+tail = (f2, f3, i1, i1, i1)
+analytic = (f2, f2, f1, f2, f2, f1, i1, nt.int64, nt.int64, nt.float64, nt.float64, f2, f1, f1, i1, nt.float64, f1,
+            nt.boolean) + tail
+data = (f2, f2, f1, f2, f2, i1, f1, i1, nt.int64, nt.int64, nt.float64, nt.float64, f2, f1, nt.float64,
+        nt.int32[:, ::1], i1, nt.float64, f1, nt.boolean) + tail
+for opt, prob in [("adam", "rosenbrock"), ("nadam", "quadratic"), ("adagrad", "saddle"), ("adam", "logistic"),
+                  ("momentum", "hinge")]:
+    mod = PROBLEMS[prob]
+    if mod.KIND == "data":
+        k, sig = kernels.data_kernel(OPTIMIZERS[opt].module, prob, 4, 32), data
+    else:
+        k, sig = kernels.analytic_kernel(OPTIMIZERS[opt].module, mod, 3), analytic
+    ir = compile_cuda(k.py_func, nt.void, sig, cc=(9, 0)).library.get_llvm_str()
+    assert "nvvm" in ir or "nvptx" in ir, (opt, prob)
+    print("lowered", opt, prob)
+"""
+
+
+@pytest.mark.skipif(CUDA_HERE or IN_CHILD or not HAVE_NUMBA_CUDA,
+                    reason="needs numba-cuda and no GPU (a GPU compiles the kernels for real above)")
+def test_kernels_type_and_lower_for_a_real_gpu():
+    """The simulator runs kernels as Python and so never checks that they compile for a GPU. This
+    lowers a sample of kernels (both layouts, several rules and problems) to NVVM IR for
+    compute capability 9.0 without a GPU, which catches what numba-cuda cannot type or lower."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    r = subprocess.run([sys.executable, "-c", LOWER_FOR_GPU], env=env, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0 and "compile_cuda" in r.stderr and "ImportError" in r.stderr:
+        pytest.skip("this numba-cuda has another compiler layout")
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert r.stdout.count("lowered") == 5
+
+
 @pytest.mark.skipif(IN_CHILD, reason="checked once, by the parent process")
 def test_import_gdbench_and_cpu_runs_do_not_import_numba_cuda():
     code = textwrap.dedent("""

@@ -41,9 +41,13 @@ def ensure_scalar_ufuncs() -> None:
     global _done
     if _done:
         return
-    from numba.cuda import ufuncs
+    try:
+        from numba.cuda import ufuncs
 
-    db = ufuncs.ufunc_db()
+        db = ufuncs.ufunc_db()
+    except (ImportError, AttributeError):  # pragma: no cover - another numba-cuda layout: nothing to patch
+        _done = True
+        return
     for uf, fn in _MISSING.items():
         if uf not in db:
             db[uf] = {"f->f": _unary(fn), "d->d": _unary(fn)}
