@@ -8,6 +8,7 @@ front end and return the same :class:`gdbench.SweepResult`.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from numba import cuda
@@ -63,6 +64,14 @@ def launch_plan(problem, opt, K: int):
     return kernels.analytic_kernel(opt.module, problem.module, D), (K + tpb - 1) // tpb, tpb, "analytic"
 
 
+def _launch(kern, blocks: int, tpb: int, args: list) -> None:
+    with warnings.catch_warnings():
+        # a small sweep is a small grid by design; numba-cuda's occupancy hint is noise here
+        warnings.filterwarnings("ignore", message="Grid size")
+        kern[blocks, tpb](*args)
+    cuda.synchronize()
+
+
 def run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every, stop_tol,
                div_factor, x_star, has_xstar, theta_out, trace, nrec, status, steps_done):
     """Run the sweep on the GPU; fill ``theta_out``, ``trace``, ``nrec``, ``status``, ``steps_done`` in
@@ -108,8 +117,7 @@ def run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, 
         i_steps = 8 if kind == "data" else 7  # position of ``steps`` in the argument list
         args[i_steps] = np.int64(0)
         t0 = time.perf_counter()
-        kern[blocks, tpb](*args)
-        cuda.synchronize()
+        _launch(kern, blocks, tpb, args)
         compile_s = time.perf_counter() - t0
         _compiled.add(key)
 
@@ -117,8 +125,7 @@ def run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, 
     args, out = to_dev()
     cuda.synchronize()
     t1 = time.perf_counter()
-    kern[blocks, tpb](*args)
-    cuda.synchronize()
+    _launch(kern, blocks, tpb, args)
     t2 = time.perf_counter()
     for host, devarr in zip((theta_out, trace, nrec, status, steps_done), out):
         devarr.copy_to_host(host)
