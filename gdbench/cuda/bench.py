@@ -127,7 +127,8 @@ def _table(dev: dict[str, Any], rows: list[dict[str, Any]], sim: bool) -> str:
 
 
 def main(args: Any) -> int:
-    """Entry point for ``gdbench bench --device cuda``. ``args.quick``: small sizes; ``args.out``: a
+    """Entry point for ``gdbench bench --device cuda``. ``args.quick``: small sizes (``args.tiny``:
+    toy sizes, to exercise the code); ``args.out``: a
     ``.json`` file, or a folder that receives ``cuda_bench.json``. Returns an exit code."""
     try:
         require_cuda()
@@ -135,7 +136,8 @@ def main(args: Any) -> int:
         print(f"gdbench bench: {e}")
         return 2
     sim = simulator_enabled()
-    size = SIZES["sim" if sim else ("quick" if getattr(args, "quick", False) else "full")]
+    tiny = sim or getattr(args, "tiny", False)  # --tiny: code paths only
+    size = SIZES["sim" if tiny else ("quick" if getattr(args, "quick", False) else "full")]
     dev = _device_info()
     t0 = time.perf_counter()
     rows = [throughput(size["K"], size["steps"], repeats=1 if sim else 3),
