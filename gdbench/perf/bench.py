@@ -310,9 +310,9 @@ def bench_sgd(res: BenchResult, size: dict[str, Any]) -> None:
     # scikit-learn's per-sample update: w ← (1 − ηα)·w − η·dloss(p, y)·x, b ← b − η·dloss.
     # gdbench's, for f = mean loss + (λ/2)‖w‖²: w ← w − η'·(∂loss·x + λw). Same update when
     # squared: η' = η/2, λ = 2α (gdbench's loss is r², sklearn's ½r²); log, hinge: η' = η, λ = α.
-    cases = [("linreg", "squared_error", SGDRegressor, 0.002, 1e-4, 0.5, 2.0),
-             ("logistic", "log_loss", SGDClassifier, 0.01, 1e-4, 1.0, 1.0),
-             ("hinge", "hinge", SGDClassifier, 0.01, 1e-4, 1.0, 1.0)]
+    cases = [("linreg", "squared_error", SGDRegressor, 5e-4, 1e-4, 0.5, 2.0),
+             ("logistic", "log_loss", SGDClassifier, 2e-3, 1e-4, 1.0, 1.0),
+             ("hinge", "hinge", SGDClassifier, 2e-3, 1e-4, 1.0, 1.0)]
     for name, loss, Est, eta, alpha, lr_f, l2_f in cases:
         X, y = make_data("regression" if name == "linreg" else "classification", n, d, seed=3)
         p = bare_problem(name, X, y, alpha * l2_f)

@@ -72,7 +72,8 @@ def _rows_block(theta, X, y, lo, hi, a):
     f = 0.0
     sc = 0.0
     i = lo
-    while i + 2 <= hi:
+    # pairs of rows pay off while a row is short (d = 64: 1.3x); at d = 512 single rows are faster
+    while d <= 128 and i + 2 <= hi:
         x0 = X[i]
         x1 = X[i + 1]
         z0 = b
@@ -95,7 +96,7 @@ def _rows_block(theta, X, y, lo, hi, a):
             for j in range(d):
                 a[j] += c0 * x0[j] + c1 * x1[j]
         i += 2
-    if i < hi:
+    while i < hi:
         x0 = X[i]
         z0 = b
         for j in range(d):
@@ -106,6 +107,7 @@ def _rows_block(theta, X, y, lo, hi, a):
             sc -= y[i]
             for j in range(d):
                 a[j] -= y[i] * x0[j]
+        i += 1
     a[d] = sc
     a[d + 1] = f
 @njit(**JIT_ROWS_PAR)
