@@ -146,9 +146,14 @@ def test_bad_arguments():
         DaskExecutor(scheduler="tcp://127.0.0.1:9", timeout=1)
 
 
-def test_without_dask_installed_clear_error_and_other_executors_work():
+def test_without_dask_installed_clear_error_and_other_executors_work(tmp_path):
     """Hide dask in a fresh interpreter: gdbench and the local/processes executors import and
-    work; asking for dask gives one ValueError naming the extra."""
+    work; asking for dask gives one ValueError naming the extra, and `gdbench run --executor
+    dask` prints it as one line (exit 2) without touching the previous results in --out."""
+    (tmp_path / "tiny.toml").write_text(TINY_SUITE)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.md").write_text("previous results")
     code = (
         "import sys\n"
         "for m in ('dask', 'distributed'): sys.modules[m] = None\n"
@@ -160,10 +165,18 @@ def test_without_dask_installed_clear_error_and_other_executors_work():
         "    make_executor('dask')\n"
         "except ValueError as e:\n"
         "    print('ERR', e)\n"
+        f"rc = gdbench.cli.main(['run', {str(tmp_path / 'tiny.toml')!r}, '--out', {str(out)!r}, '--quiet',\n"
+        "                        '--executor', 'dask'])\n"
+        "print('RC', rc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "ERR" in out.stdout and "gdbench[dask]" in out.stdout
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "ERR" in res.stdout and "gdbench[dask]" in res.stdout
+    assert "RC 2" in res.stdout
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("gdbench run: error:") and "gdbench[dask]" in last and "Traceback" not in res.stderr
+    assert (out / "summary.md").read_text() == "previous results"  # a failed start loses nothing
+    assert not (out / ".lock").exists()
 
 
 # -- the real work function on the cluster ----------------------------------------------------

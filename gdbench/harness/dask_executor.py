@@ -153,9 +153,9 @@ class DaskExecutor:
             env["GDBENCH_CACHE_DIR"] = os.path.abspath(cdir)
             if os.environ.get("NUMBA_CACHE_DIR"):  # numba's own cache, when the client moved it
                 env["NUMBA_CACHE_DIR"] = os.path.abspath(os.environ["NUMBA_CACHE_DIR"])
-        for k in ("GDBENCH_FASTMATH",):  # compile flags must match the client's
-            if k in os.environ:
-                env[k] = os.environ[k]
+        for k, v in os.environ.items():  # gdbench settings (e.g. GDBENCH_FASTMATH) must match the client's
+            if k.startswith("GDBENCH_") and k not in env and k != "GDBENCH_CACHE_DIR":
+                env[k] = v
 
         try:
             if scheduler is None:

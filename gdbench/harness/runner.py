@@ -214,7 +214,12 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
     out = Path(out)
     log = log or (lambda m: print(m, file=sys.stderr))
     store = ResultStore(out)
-    with store.lock():
+    with store.lock(), contextlib.ExitStack() as stack:
+        # the executor first: a bad --executor/--scheduler (or dask missing) fails before the folder is touched
+        t_ex = time.perf_counter()
+        ex = make_executor(executor, scheduler=scheduler, workers=workers)
+        stack.callback(ex.close)  # also on an error before the loop below (close is idempotent)
+        t_ex = time.perf_counter() - t_ex
         if not resume:
             _clean_folder(out)
         done = store.finished_run_ids() if resume else set()
@@ -232,7 +237,6 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         if tasks and executor == "local" and precompile_workers:
             pre = precompile(sorted({(t.rule, t.problem_name) for t in tasks}), precompile_workers, log)
         bar = Progress(n_runs, len(tasks), enabled=progress)
-        ex = make_executor(executor, scheduler=scheduler, workers=workers)
         hosts: set[str] = set()
         try:
             for i, res in enumerate(ex.map_unordered(run_group, tasks)):
@@ -244,7 +248,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         finally:
             bar.finish()
             ex.close()
-        wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0 + t_ex
         order = {rid: i for i, rid in enumerate(r for t in plan.tasks for r in t.run_ids)}
         store.consolidate(order)
         meta = {
