@@ -148,7 +148,13 @@ def _pair_is_cached(rule: str, problem: str) -> bool:
         src = d / f"{modname}.py"
         if not src.is_file() or src.read_text(encoding="utf-8") != codegen._render(opt, prob):
             return False
-        return any((d / "__pycache__").glob(f"{modname}.sweep-*.nbi"))
+        import numba
+
+        pattern = f"{modname}.sweep-*.nbi"
+        if any((d / "__pycache__").glob(pattern)):
+            return True
+        nb = numba.config.CACHE_DIR  # NUMBA_CACHE_DIR moves every index under it
+        return bool(nb) and any(Path(nb).glob(f"*/{pattern}"))
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
