@@ -46,6 +46,8 @@ MIN_RUNS = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("base", metavar="BASE.json", help="pyperf JSON of the base commit")
     parser.add_argument("new", metavar="NEW.json", help="pyperf JSON of the new commit")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
