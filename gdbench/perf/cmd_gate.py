@@ -5,7 +5,7 @@ slower in NEW than in BASE by more than ``threshold`` *and* the difference is si
 0 otherwise (2 on unusable input). It prints pyperf's comparison table, then its verdict per
 benchmark.
 
-A benchmark counts as slower only when all three hold:
+A benchmark counts as slower only when all of these hold:
 
 1. ``median(NEW) / median(BASE) > 1 + threshold``;
 2. ``min(NEW) / min(BASE) > 1 + threshold`` — other tenants of a shared machine only ever *add*
