@@ -100,7 +100,7 @@ def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_to
             fmt_time(r[f"time_to_{tol_label(show[0])}_med"]),
             f"{r['success'] * 100:.0f} %", fmt_steps(r["ert"]), fmt_num(r["final_rel_med"]), str(r["statuses"]),
         ])
-    return md_table(header, rows, "lllrrrrrrrl"[: len(header)])
+    return md_table(header, rows, "lll" + "r" * (len(header) - 4) + "l")
 
 
 def timing_table(runs: pd.DataFrame) -> str:
