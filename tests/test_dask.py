@@ -93,10 +93,40 @@ def test_workers_single_numba_thread_and_shared_cache(dask_ex):
 
     envs = list(dask_ex.map_unordered(_worker_env, range(4)))
     for e in envs:
-        assert e["NUMBA_NUM_THREADS"] == "1"
-        assert e["numba_threads"] == 1
+        assert e["numba_threads"] == 1  # in the thread that runs the task
         assert e["GDBENCH_CACHE_DIR"] == str(cache_dir().parent)
     assert all(p != os.getpid() for p in (e["pid"] for e in envs))  # ran out of process
+
+
+def _threads_of(task):
+    import numba
+
+    numba.core.config.reload_config()  # what numba's next compilation does: must not raise
+    return task.threads
+
+
+def test_group_tasks_get_one_thread_unless_the_suite_says_otherwise(dask_ex):
+    import dataclasses
+
+    t = _group_tasks()[0]
+    assert t.threads is None
+    got = sorted(dask_ex.map_unordered(_threads_of, [t, dataclasses.replace(t, group_id="g2", threads=3)]))
+    assert got == [1, 3]
+
+
+def test_run_on_worker_leaves_numba_thread_count_alone(monkeypatch):
+    """Changing NUMBA_NUM_THREADS after numba started its pool makes the next compile raise;
+    the worker wrapper must never do it, even when asked to."""
+    import numba
+
+    from gdbench.harness.dask_executor import run_on_worker
+
+    numba.get_num_threads()  # starts numba's thread pool in this process
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    env = {"NUMBA_NUM_THREADS": str(numba.config.NUMBA_NUM_THREADS + 1)}
+    assert run_on_worker(_threads_of, _group_tasks()[0], env, 1) is None
+    assert "NUMBA_NUM_THREADS" not in os.environ
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # restore this thread's setting
 
 
 def test_exception_retried_then_raised(dask_ex, tmp_path):

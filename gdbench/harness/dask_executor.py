@@ -14,10 +14,13 @@ Robustness:
 - a client that dies loses nothing already written: ``gdbench run --resume`` submits only the
   groups whose runs are not on disk.
 
-Workers run with one numba thread each (``numba_threads``): ``NUMBA_NUM_THREADS`` is set in the
-worker environment (a LocalCluster's workers get it before they start) and every task sets
-``numba.set_num_threads`` in the thread that runs it (numba's setting is per thread), so the
-result is the same on a cluster started by someone else. The on-disk kernel cache
+Workers run with one numba thread each (``numba_threads``): a task whose ``threads`` is None is
+sent with ``threads=numba_threads`` (the sweep then runs in the task's own thread), and the task
+calls ``numba.set_num_threads`` in that thread (numba's setting is per thread), so the result is
+the same on a cluster started by someone else. ``NUMBA_NUM_THREADS`` itself is never changed in a
+worker: once numba is imported and its thread pool started, a changed value makes numba's next
+compilation raise ("Cannot set NUMBA_NUM_THREADS to a different value once the threads have been
+launched"), and a worker may well have imported numba before the first task arrives. The on-disk kernel cache
 (``GDBENCH_CACHE_DIR``: the generated drivers and numba's compiled code next to them; and
 ``NUMBA_CACHE_DIR`` when the client sets it) is the client's folder on every worker that can
 write to it (a LocalCluster always; a cluster on a shared file system), so a pair compiled once
@@ -28,6 +31,7 @@ Dask is an optional extra (``pip install 'gdbench[dask]'``); this module imports
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -82,11 +86,14 @@ def _probe_writable(path: str) -> bool:
 def run_on_worker(fn: Callable[[Any], Any], task: Any, env: dict[str, str], numba_threads: int | None) -> Any:
     """The function every Dask task runs: set up the worker, then ``fn(task)``.
 
-    Module-level (pickled by reference). ``env`` is applied to ``os.environ`` (cache folder,
-    thread counts); numba's thread count is set in this thread, where the task runs.
+    Module-level (pickled by reference). ``env`` is applied to ``os.environ`` (cache folders,
+    gdbench settings; never ``NUMBA_NUM_THREADS``, see the module docstring); numba's thread
+    count is set in this thread, where the task runs.
     """
     for k, v in env.items():
         if os.environ.get(k) == v:
+            continue
+        if k == "NUMBA_NUM_THREADS":
             continue
         if k in _CACHE_VARS and not _writable(v):
             continue  # not on a file system this worker can write: it keeps its own cache
@@ -144,10 +151,10 @@ class DaskExecutor:
         self._cluster = None
         self._client = None
 
-        env: dict[str, str] = {}
+        env: dict[str, str] = {}  # applied by every task (run_on_worker)
+        spawn_env: dict[str, str] = {}  # only for the processes of a LocalCluster, before they start
         if numba_threads is not None:
-            env["NUMBA_NUM_THREADS"] = str(numba_threads)
-            env.update({k: "1" for k in _SERIAL_ENV})
+            spawn_env.update({k: "1" for k in _SERIAL_ENV})
         if cache_dir is not False:
             cdir = _default_cache_dir() if cache_dir in (None, True) else os.fspath(cache_dir)
             env["GDBENCH_CACHE_DIR"] = os.path.abspath(cdir)
@@ -163,7 +170,8 @@ class DaskExecutor:
                 cluster_kwargs.setdefault("dashboard_address", None)
                 cluster_kwargs.setdefault("silence_logs", logging.ERROR)
                 self._cluster = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=threads_per_worker, processes=True, env=env, **cluster_kwargs
+                    n_workers=n, threads_per_worker=threads_per_worker, processes=True, env={**spawn_env, **env},
+                    **cluster_kwargs,
                 )
                 self._client = distributed.Client(self._cluster, timeout=timeout, set_as_default=False)
             else:
@@ -203,6 +211,15 @@ class DaskExecutor:
         gid = str(index) if gid is None else str(gid)
         return f"{self.key_prefix}{gid}-{self._session}{batch}"
 
+    def _with_threads(self, task: Any) -> Any:
+        """``task`` with ``threads=numba_threads`` when it is a dataclass whose ``threads`` is None
+        (a suite's explicit ``threads`` wins)."""
+        if self.numba_threads is None or getattr(task, "threads", 0) is not None:
+            return task
+        if dataclasses.is_dataclass(task) and not isinstance(task, type):
+            return dataclasses.replace(task, threads=self.numba_threads)
+        return task
+
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield ``fn(task)`` for every task, in completion order.
 
@@ -218,6 +235,7 @@ class DaskExecutor:
         self._calls += 1
         batch = f".{self._calls}"
         for i, task in enumerate(tasks):
+            task = self._with_threads(task)
             key = self.task_key(task, i, batch)
             if key in seen:
                 key = f"{key}-{i}"
