@@ -129,6 +129,24 @@ def test_run_on_worker_leaves_numba_thread_count_alone(monkeypatch):
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # restore this thread's setting
 
 
+def _compile_fresh(x):
+    import numba
+
+    return numba.njit(lambda a: a + 1)(x), numba.get_num_threads()
+
+
+def test_processes_executor_workers_can_compile():
+    """Regression (found measuring the executors): the process-pool initializer changed
+    NUMBA_NUM_THREADS after numba was imported, so a worker's first compilation raised."""
+    from gdbench.harness.executors import make_executor
+
+    ex = make_executor("processes", workers=1)
+    try:
+        assert list(ex.map_unordered(_compile_fresh, [1])) == [(2, 1)]
+    finally:
+        ex.close()
+
+
 def test_exception_retried_then_raised(dask_ex, tmp_path):
     counter = tmp_path / "attempts"
     with pytest.raises(RuntimeError, match="boom"):

@@ -130,6 +130,9 @@ def _single_thread_worker() -> None:
     try:
         import numba
 
+        # unpickling this initializer imported gdbench, hence numba, before the line above: make
+        # numba re-read NUMBA_NUM_THREADS before its pool starts, else its next compile raises
+        numba.core.config.reload_config()
         numba.set_num_threads(1)
     except Exception:  # noqa: BLE001 - best effort; the task still passes threads=1
         pass
