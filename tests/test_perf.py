@@ -129,11 +129,25 @@ def test_gate_passes_within_threshold_insignificant_or_identical(tmp_path):
 
 
 def test_gate_needs_enough_processes(tmp_path):
+    """One process per file (gdbench perf --fast) never fails; per-process significance needs
+    every new process slower than every base process, which 2 + 2 processes cannot make
+    significant (p = 1/6)."""
     rc, _ = _gate(tmp_path, {"k": _runs(1e-3, 0.01, procs=1)}, {"k": _runs(2e-3, 0.01, procs=1, seed=1)})
     assert rc == 0
-    rc, _ = _gate(tmp_path, {"k": _runs(1e-3, 0.01, procs=1)}, {"k": _runs(2e-3, 0.01, procs=1, seed=1)},
-                  "--min-runs", "1")
+    rc, _ = _gate(tmp_path, {"k": _runs(1e-3, 0.01, procs=2)}, {"k": _runs(2e-3, 0.01, procs=2, seed=1)},
+                  "--min-runs", "2")
+    assert rc == 0
+    rc, _ = _gate(tmp_path, {"k": _runs(1e-3, 0.01, procs=3)}, {"k": _runs(2e-3, 0.01, procs=3, seed=1)})
     assert rc == 1
+
+
+def test_gate_ignores_process_level_noise(tmp_path):
+    """A/A-like: identical code, one slow process in each file, medians 1.5x apart by chance in
+    the values, but the process ranges overlap: not a regression."""
+    base = {"k": [[1.0e-3] * 5, [1.1e-3] * 5, [1.9e-3] * 5, [1.0e-3] * 5]}
+    new = {"k": [[1.6e-3] * 5, [1.7e-3] * 5, [1.5e-3] * 5, [1.8e-3] * 5]}
+    rc, out = _gate(tmp_path, base, new)
+    assert rc == 0, out
 
 
 def test_gate_logic_units():
