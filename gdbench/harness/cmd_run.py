@@ -20,9 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDR", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes for processes / dask")
     p.add_argument("--device", choices=["cpu", "cuda"], help="override the suite's device")
-    p.add_argument("--compile-workers", type=int, default=2, metavar="N",
-                   help="processes that compile uncached (rule, problem) drivers ahead of a local run "
-                        "(default 2; 0 = compile in-process as needed)")
+    p.add_argument("--compile-workers", type=int, default=1, metavar="N",
+                   help="helper processes that compile uncached (rule, problem) drivers while a local run "
+                        "proceeds (default 1; 0 = compile in-process only)")
+    p.add_argument("--compile-mode", choices=["background", "pool"], default="background",
+                   help="background: helpers compile from the end of the run order while runs start at once "
+                        "(default); pool: compile every uncached pair in a pool first")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -43,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"gdbench run: suite {plan.name!r} ({plan.path}): {plan.n_runs} runs in {len(plan.tasks)} groups, "
           f"{len(plan.pairs())} compiled pairs -> {out}", file=sys.stderr)
     run_plan(plan, out, resume=args.resume, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-             progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers)
+             progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers,
+             compile_mode=args.compile_mode)
     runs, _, meta = load_results(out)
     s = meta["suite"]
     _, best = summarize(runs, s["tolerances"], s["target_tol"])

@@ -179,9 +179,10 @@ def _one_thread() -> None:
 
 def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], None]) -> dict[str, Any]:
     """Compile the uncached ``pairs`` in a pool of ``workers`` processes, filling numba's disk
-    cache before the timed runs (the in-process runs then only load them)."""
+    cache before the timed runs (the in-process runs then only load them). Measured slower than
+    :class:`BackgroundCompiler` on the shared 2-core machine; kept for ``--compile-mode pool``."""
     cold = [pq for pq in pairs if not _pair_is_cached(*pq)]
-    info: dict[str, Any] = {"pairs": len(pairs), "cold": len(cold), "workers": 0, "wall_s": 0.0}
+    info: dict[str, Any] = {"mode": "pool", "pairs": len(pairs), "cold": len(cold), "workers": 0, "wall_s": 0.0}
     if len(cold) < 2 or workers < 2:
         return info
     import multiprocessing as mp
@@ -194,6 +195,69 @@ def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], 
     info.update(workers=w, wall_s=time.perf_counter() - t0)
     log(f"compiled {len(cold)} drivers in {info['wall_s']:.1f} s")
     return info
+
+
+def _compile_from_stdin() -> None:  # pragma: no cover - runs in the helper process
+    for line in sys.stdin:
+        rule, problem = json.loads(line)
+        if not _pair_is_cached(rule, problem):
+            compile_pair(rule, problem)
+
+
+class BackgroundCompiler:
+    """Helper processes that compile the uncached pairs from the END of the run order while the
+    runs proceed in-process from the front: the two meet in the middle, so on a cold cache two
+    cores compile at once and nobody waits for a pool (at most one pair is compiled twice).
+    numba writes its cache files atomically, so stopping a helper half-way is safe."""
+
+    def __init__(self, pairs: list[tuple[str, str]], workers: int = 1) -> None:
+        self.cold = [pq for pq in pairs if not _pair_is_cached(*pq)]
+        self.procs: list[subprocess.Popen] = []
+        if len(self.cold) < 2 or workers < 1:
+            return
+        env = dict(os.environ, NUMBA_NUM_THREADS="1")
+        share = len(self.cold) * workers // (workers + 1)  # the helpers' share of the cold pairs
+        back = self.cold[::-1][: max(1, share)]  # the later pairs, last first
+        self.assigned = list(back)
+        for w in range(min(workers, len(back))):
+            p = subprocess.Popen([sys.executable, "-c", "from gdbench.harness.runner import _compile_from_stdin; "
+                                  "_compile_from_stdin()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=env, text=True)
+            p.stdin.write("".join(json.dumps(pq) + "\n" for pq in back[w::workers]))
+            p.stdin.close()
+            self.procs.append(p)
+
+    assigned: list[tuple[str, str]] = []
+
+    def order(self, tasks: list) -> list:
+        """Tasks on unassigned pairs first (in order), then the helpers' pairs in the order they
+        compile them."""
+        pos = {pq: i for i, pq in enumerate(self.assigned)}
+        mine = [t for t in tasks if (t.rule, t.problem_name) not in pos]
+        theirs = sorted((t for t in tasks if (t.rule, t.problem_name) in pos),
+                        key=lambda t: pos[(t.rule, t.problem_name)])
+        return mine + theirs
+
+    def wait_for(self, pair: tuple[str, str]) -> None:
+        """Wait while a helper is still compiling ``pair`` (instead of compiling it twice)."""
+        if pair not in self.assigned:
+            return
+        while any(p.poll() is None for p in self.procs) and not _pair_is_cached(*pair):
+            time.sleep(0.05)
+
+    def run(self, task):
+        self.wait_for((task.rule, task.problem_name))
+        return run_group(task)
+
+    def info(self) -> dict[str, Any]:
+        return {"mode": "background", "cold": len(self.cold), "workers": len(self.procs)}
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,7 +274,8 @@ def _clean_folder(out: Path) -> None:
 
 
 def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, executor: str = "local",
-             workers: int | None = None, scheduler: str | None = None, precompile_workers: int | None = 2,
+             workers: int | None = None, scheduler: str | None = None, precompile_workers: int | None = 1,
+             compile_mode: str = "background",
              progress: bool = True, figures: bool = True, log: Callable[[str], None] | None = None,
              max_groups: int | None = None) -> Path:
     """Run ``plan`` into ``out``; returns the folder. ``max_groups`` stops after that many
@@ -240,12 +305,22 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         t0 = time.perf_counter()
         pre: dict[str, Any] = {}
+        helper = None
         if tasks and executor == "local" and precompile_workers:
-            pre = precompile(sorted({(t.rule, t.problem_name) for t in tasks}), precompile_workers, log)
+            order = list(dict.fromkeys((t.rule, t.problem_name) for t in tasks))
+            if compile_mode == "pool":
+                pre = precompile(order, precompile_workers, log)
+            else:
+                helper = BackgroundCompiler(order, precompile_workers)
+                stack.callback(helper.stop)
+                pre = helper.info()
+                if helper.procs:
+                    tasks = helper.order(tasks)
         bar = Progress(n_runs, len(tasks), enabled=progress)
         hosts: set[str] = set()
         try:
-            for i, res in enumerate(ex.map_unordered(run_group, tasks)):
+            fn = helper.run if helper is not None and helper.procs else run_group  # local executor only
+            for i, res in enumerate(ex.map_unordered(fn, tasks)):
                 store.write_part(res)
                 hosts.add(res.host)
                 bar.update(len(res.runs))
@@ -254,6 +329,8 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         finally:
             bar.finish()
             ex.close()
+            if helper is not None:
+                helper.stop()
         wall = time.perf_counter() - t0 + t_ex
         order = {rid: i for i, rid in enumerate(r for t in plan.tasks for r in t.run_ids)}
         store.consolidate(order)
