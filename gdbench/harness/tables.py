@@ -120,11 +120,18 @@ def grid_table(cells: pd.DataFrame, tolerances: Sequence[float], target_tol: flo
     t = target_tol
     header = ["problem", "run", "seeds", f"steps to {tol_label(t)}", f"success ({tol_label(t)})",
               "final rel. subopt.", "statuses"]
-    rows = [[str(r["problem"]), str(r["run_name"]), str(int(r["seeds"])),
-             fmt_band(r[f"{steps_col(t)}_med"], r[f"{steps_col(t)}_p10"], r[f"{steps_col(t)}_p90"]),
-             f"{r['success'] * 100:.0f} %", fmt_num(r["final_rel_med"]), str(r["statuses"])]
-            for _, r in cells.iterrows()]
-    return md_table(header, rows, "llrrrrl")
+    esc = bool("escape_med" in cells and cells["escape_med"].notna().any())
+    if esc:
+        header.insert(4, "escape step")
+    rows = []
+    for _, r in cells.iterrows():
+        row = [str(r["problem"]), str(r["run_name"]), str(int(r["seeds"])),
+               fmt_band(r[f"{steps_col(t)}_med"], r[f"{steps_col(t)}_p10"], r[f"{steps_col(t)}_p90"]),
+               f"{r['success'] * 100:.0f} %", fmt_num(r["final_rel_med"]), str(r["statuses"])]
+        if esc:
+            row.insert(4, fmt_band(r["escape_med"], r["escape_p10"], r["escape_p90"]))
+        rows.append(row)
+    return md_table(header, rows, "llrrr" + "r" * esc + "rl")
 
 
 def escape_table(best: pd.DataFrame) -> str | None:
