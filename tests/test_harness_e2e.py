@@ -183,3 +183,19 @@ def test_processes_executor_same_convergence_columns(tiny, tmp_path):
     b = read_table(p / "runs.parquet")
     pd.testing.assert_frame_equal(a[CONVERGENCE], b[CONVERGENCE])
     assert b["host"].notna().all()
+
+
+def test_background_compiler_runs_its_pairs_last_in_its_order():
+    from types import SimpleNamespace
+
+    from gdbench.harness.runner import BackgroundCompiler
+
+    bc = BackgroundCompiler([], workers=0)  # no helper started
+    assert bc.procs == [] and bc.info()["workers"] == 0
+    bc.assigned = [("adam", "quadratic"), ("gd", "quadratic")]
+    tasks = [SimpleNamespace(rule=r, problem_name=p) for r, p in
+             [("gd", "linreg"), ("gd", "quadratic"), ("adam", "linreg"), ("adam", "quadratic")]]
+    order = [(t.rule, t.problem_name) for t in bc.order(tasks)]
+    assert order == [("gd", "linreg"), ("adam", "linreg"), ("adam", "quadratic"), ("gd", "quadratic")]
+    bc.wait_for(("gd", "quadratic"))  # no helper alive: returns at once
+    bc.stop()
