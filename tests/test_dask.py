@@ -20,6 +20,8 @@ import cloudpickle  # noqa: E402  (installed with distributed)
 
 from gdbench.harness.dask_executor import DaskExecutor  # noqa: E402
 
+_BLAS_ENV_BEFORE = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+
 # the helpers below run on the workers, which cannot import this test module: ship them by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -127,6 +129,26 @@ def test_run_on_worker_leaves_numba_thread_count_alone(monkeypatch):
     assert run_on_worker(_threads_of, _group_tasks()[0], env, 1) is None
     assert "NUMBA_NUM_THREADS" not in os.environ
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # restore this thread's setting
+
+
+def _f_star(spec):
+    from gdbench.problems import make
+
+    name, params = spec
+    return make(name, **params).f_star
+
+
+def test_reference_optima_identical_on_workers(dask_ex):
+    """Problems are built on the workers: their f* must be bit-identical to the client's (a
+    LAPACK solve whose last bits depend on the BLAS thread count once made them differ)."""
+    from gdbench.problems import make
+
+    specs = [("quadratic", {"d": 100, "cond": 1000.0}), ("linreg", {"n": 500, "d": 60, "seed": 3})]
+    got = list(dask_ex.map_unordered(_f_star, specs))
+    want = [make(n, **p).f_star for n, p in specs]
+    assert sorted(got) == sorted(want)
+    # and starting the LocalCluster did not pin this process's BLAS threads (dask's default does)
+    assert {k: os.environ.get(k) for k in _BLAS_ENV_BEFORE} == _BLAS_ENV_BEFORE
 
 
 def _compile_fresh(x):

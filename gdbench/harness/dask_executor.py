@@ -40,8 +40,6 @@ from typing import Any
 
 INSTALL_HINT = "the dask executor needs dask.distributed; install it with: pip install 'gdbench[dask]'"
 
-#: Variables that make BLAS/OpenMP pools single-threaded alongside numba.
-_SERIAL_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def _import_distributed():
@@ -50,6 +48,26 @@ def _import_distributed():
     except ImportError as e:  # pragma: no cover - exercised without the extra installed
         raise ValueError(f"{INSTALL_HINT} ({e})") from None
     return distributed
+
+
+#: BLAS thread variables dask sets to 1 in every worker (and in this process) by default.
+_BLAS_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _pre_spawn_environ() -> dict[str, Any]:
+    """dask's ``distributed.nanny.pre-spawn-environ`` without its BLAS thread settings, so a
+    LocalCluster's workers run BLAS as this process and the other executors do: some problems'
+    reference optima are LAPACK solves whose last bits depend on the BLAS thread count, and the
+    runs table must be identical to a local run's. (dask also writes these variables into the
+    client's own environment, which later spawned processes would inherit.)"""
+    import dask
+
+    pre = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    for k in _BLAS_VARS:
+        pre.pop(k, None)
+        if k in os.environ:
+            pre[k] = os.environ[k]
+    return pre
 
 
 def _default_cache_dir() -> str:
@@ -136,6 +154,8 @@ class DaskExecutor:
         **cluster_kwargs: Any,
     ) -> None:
         distributed = _import_distributed()
+        import dask
+
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
         if not isinstance(threads_per_worker, int) or threads_per_worker < 1:
@@ -152,9 +172,6 @@ class DaskExecutor:
         self._client = None
 
         env: dict[str, str] = {}  # applied by every task (run_on_worker)
-        spawn_env: dict[str, str] = {}  # only for the processes of a LocalCluster, before they start
-        if numba_threads is not None:
-            spawn_env.update({k: "1" for k in _SERIAL_ENV})
         if cache_dir is not False:
             cdir = _default_cache_dir() if cache_dir in (None, True) else os.fspath(cache_dir)
             env["GDBENCH_CACHE_DIR"] = os.path.abspath(cdir)
@@ -169,10 +186,11 @@ class DaskExecutor:
                 n = workers if workers is not None else _usable_cores()
                 cluster_kwargs.setdefault("dashboard_address", None)
                 cluster_kwargs.setdefault("silence_logs", logging.ERROR)
-                self._cluster = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=threads_per_worker, processes=True, env={**spawn_env, **env},
-                    **cluster_kwargs,
-                )
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": _pre_spawn_environ()}):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=n, threads_per_worker=threads_per_worker, processes=True, env=env,
+                        **cluster_kwargs,
+                    )
                 self._client = distributed.Client(self._cluster, timeout=timeout, set_as_default=False)
             else:
                 try:
