@@ -31,7 +31,9 @@ IS_DATA = False
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
 #: batches of at most this many rows read the next batch's rows one step ahead (see _touch_rows)
 TOUCH_ROWS = 16
-#: data up to this size (n·d; 128 MB of float64) is copied in epoch order for mini-batches
+#: mini-batches of at most GATHER_MAX_BATCH rows on data of at most GATHER_MAX_ELEMENTS (n·d;
+#: 128 MB of float64) read an epoch-ordered copy of the data (see run_config)
+GATHER_MAX_BATCH = 16
 GATHER_MAX_ELEMENTS = 1 << 24
 
 
@@ -108,10 +110,11 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
     perm = np.arange(n)
     st = np.empty(2, dtype=np.uint64)
     rng_seed(st, seeds[k])
-    # mini-batches read the rows of an epoch-shuffled copy of (X, y) in order: the copy is one
-    # pass of independent loads per epoch, after which no step waits on a cache miss for a
-    # randomly placed row (the same rows in the same order: results are bit-identical)
-    gather = (not full) and X.shape[0] * X.shape[1] <= GATHER_MAX_ELEMENTS
+    # small mini-batches (SGD) read the rows of an epoch-shuffled copy of (X, y) in order: the
+    # copy is one pass of independent loads per epoch, after which no step waits on a cache miss
+    # for a randomly placed row (same rows, same order: bit-identical results). Larger batches
+    # already overlap their rows' misses, and the copy would double their memory traffic.
+    gather = (not full) and b <= GATHER_MAX_BATCH and X.shape[0] * X.shape[1] <= GATHER_MAX_ELEMENTS
     Xg = np.empty((n if gather else 0, X.shape[1]))
     yg = np.empty(n if gather else 0)
     rows = np.arange(n)
