@@ -401,3 +401,28 @@ def test_worker_killed_mid_suite_still_completes(dask_ex, tiny_suite, tmp_path):
     assert marker.exists(), "no worker was killed"
     pd.testing.assert_frame_equal(_runs_table(tmp_path / "dask")[0], local, check_exact=True)
     client.wait_for_workers(2, timeout=60)
+
+
+def test_executor_from_the_suite_file(dask_ex, tiny_suite, tmp_path):
+    """`executor = {name, scheduler, workers}` in the suite picks the executor; the CLI wins."""
+    import json
+
+    import pandas as pd
+
+    _, local = tiny_suite
+    suite = tmp_path / "tiny_dask.toml"
+    suite.write_text(TINY_SUITE.replace('name = "tiny"', 'name = "tiny"\n'
+                                        f'executor = {{ name = "dask", scheduler = "{_scheduler(dask_ex)}" }}'))
+    assert _gdbench_run(suite, tmp_path / "a") == 0
+    assert json.loads((tmp_path / "a" / "meta.json").read_text())["executor"]["name"] == "dask"
+    pd.testing.assert_frame_equal(_runs_table(tmp_path / "a")[0], local, check_exact=True)
+    assert _gdbench_run(suite, tmp_path / "b", "--executor", "local") == 0  # its scheduler is then ignored
+    assert json.loads((tmp_path / "b" / "meta.json").read_text())["executor"]["name"] == "local"
+
+
+def test_bad_executor_field_is_one_clear_line(tmp_path, capsys):
+    suite = tmp_path / "bad.toml"
+    suite.write_text(TINY_SUITE.replace('name = "tiny"', 'name = "tiny"\nexecutor = { name = "spark" }'))
+    assert _gdbench_run(suite, tmp_path / "out") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "executor.name" in err and "spark" in err and "dask" in err, err

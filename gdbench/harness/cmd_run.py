@@ -16,7 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run only runs whose '<problem>/<run name>' contains PATTERN or matches it as a glob")
     p.add_argument("--resume", action="store_true", help="keep finished runs in --out and run only the rest")
     p.add_argument("--jobs", type=int, metavar="N", help="threads per sweep (default: all cores)")
-    p.add_argument("--executor", default="local", choices=list(EXECUTORS), help="where groups run (default: local)")
+    p.add_argument("--executor", choices=list(EXECUTORS),
+                   help="where groups run (default: the suite's `executor`, else local)")
     p.add_argument("--scheduler", metavar="ADDR", help="dask scheduler address (default: a LocalCluster)")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes for processes / dask")
     p.add_argument("--device", choices=["cpu", "cuda"], help="override the suite's device")
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / plan.name
     print(f"gdbench run: suite {plan.name!r} ({plan.path}): {plan.n_runs} runs in {len(plan.tasks)} groups, "
           f"{len(plan.pairs())} compiled pairs -> {out}", file=sys.stderr)
-    run_plan(plan, out, resume=args.resume, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+    ex = plan.settings.get("executor") or {}  # the suite's choice; the command line wins
+    if args.executor and args.executor != ex.get("name", "local"):
+        ex = {}  # another executor than the suite's: its scheduler/workers do not apply
+    run_plan(plan, out, resume=args.resume, executor=args.executor or ex.get("name", "local"),
+             workers=args.workers or ex.get("workers"), scheduler=args.scheduler or ex.get("scheduler"),
              progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers,
              compile_mode=args.compile_mode)
     runs, _, meta = load_results(out)

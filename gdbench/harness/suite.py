@@ -43,6 +43,8 @@ TOP_FIELDS = {
     "escape_frac": "saddle escape threshold as a fraction of f_saddle - f* (in (0, 1])",
     "device": "cpu or cuda",
     "threads": "threads per sweep (integer >= 1; default: all cores)",
+    "executor": "where groups run: a name (local, processes, dask) or a table {name, scheduler, workers}; "
+                "the command line overrides it",
     "problems": "table of problems",
     "optimizers": "table of optimizer variants",
 }
@@ -178,6 +180,36 @@ def _check_keys(ctx: _Ctx, where: str, got: dict, allowed: list[str] | dict) -> 
             raise ctx.err(f"{where}{k}", f"unknown field; allowed: {', '.join(allowed)}")
 
 
+EXECUTOR_FIELDS = {"name": "local, processes or dask", "scheduler": "dask scheduler address",
+                   "workers": "worker processes (integer >= 1)"}
+
+
+def _executor_field(ctx: _Ctx, v: Any) -> dict[str, Any]:
+    """``executor = "dask"`` or ``[executor] name = "dask", scheduler = "tcp://...", workers = 4``."""
+    from .executors import EXECUTORS
+
+    if v is None:
+        return {}
+    if isinstance(v, str):
+        v = {"name": v}
+    if not isinstance(v, dict):
+        raise ctx.err("executor", f"must be a name ({', '.join(EXECUTORS)}) or a table {{name, scheduler, workers}}, "
+                      f"got {v!r}")
+    _check_keys(ctx, "executor.", v, EXECUTOR_FIELDS)
+    out: dict[str, Any] = {}
+    if "name" in v:
+        if v["name"] not in EXECUTORS:
+            raise ctx.err("executor.name", f"unknown executor {v['name']!r}; allowed: {', '.join(EXECUTORS)}")
+        out["name"] = v["name"]
+    if "scheduler" in v:
+        if not isinstance(v["scheduler"], str) or not v["scheduler"]:
+            raise ctx.err("executor.scheduler", f"must be an address such as 'tcp://host:8786', got {v['scheduler']!r}")
+        out["scheduler"] = v["scheduler"]
+    if "workers" in v:
+        out["workers"] = _int_field(ctx, "executor.workers", v["workers"], 1)
+    return out
+
+
 def _problem_params_allowed(name: str) -> list[str]:
     import inspect
 
@@ -238,6 +270,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     thr = doc.get("threads") if threads is None else threads
     if thr is not None:
         thr = _int_field(ctx, "threads", thr, 1)
+    executor = _executor_field(ctx, doc.get("executor"))
 
     # --- problems ---------------------------------------------------------------------------
     probs = doc.get("problems")
@@ -408,7 +441,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     settings = {"steps": steps, "record_every": record_every, "seeds": seeds, "tolerances": list(tolerances),
                 "target_tol": target_tol, "stop_tol": stop_tol, "time_budget_s": time_budget,
                 "timing_steps": timing_steps, "div_factor": div_factor, "escape_frac": escape_frac, "device": dev,
-                "threads": thr}
+                "threads": thr, "executor": executor}
     try:
         shown = str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
