@@ -426,3 +426,8 @@ def test_bad_executor_field_is_one_clear_line(tmp_path, capsys):
     assert _gdbench_run(suite, tmp_path / "out") == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "executor.name" in err and "spark" in err and "dask" in err, err
+
+
+def test_waiting_for_more_workers_than_the_cluster_has_is_a_clear_error(dask_ex):
+    with pytest.raises(ValueError, match="only 2 worker"):
+        DaskExecutor(scheduler=_scheduler(dask_ex), workers=3, timeout=1)

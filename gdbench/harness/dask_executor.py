@@ -150,7 +150,7 @@ class DaskExecutor:
         cache_dir: str | os.PathLike | bool | None = None,
         retries: int = 2,
         key_prefix: str = "gdbench-",
-        timeout: float = 60.0,
+        timeout: float = 30.0,
         **cluster_kwargs: Any,
     ) -> None:
         distributed = _import_distributed()
@@ -198,7 +198,11 @@ class DaskExecutor:
                 except OSError as e:
                     raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
                 if workers is not None:
-                    self._client.wait_for_workers(workers, timeout=timeout)
+                    try:
+                        self._client.wait_for_workers(workers, timeout=timeout)
+                    except TimeoutError:
+                        raise ValueError(f"--workers {workers}: only {self.worker_count()} worker(s) joined the "
+                                         f"scheduler at {scheduler!r} within {timeout:g} s") from None
         except BaseException:
             self.close()
             raise
