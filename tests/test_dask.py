@@ -431,3 +431,20 @@ def test_bad_executor_field_is_one_clear_line(tmp_path, capsys):
 def test_waiting_for_more_workers_than_the_cluster_has_is_a_clear_error(dask_ex):
     with pytest.raises(ValueError, match="only 2 worker"):
         DaskExecutor(scheduler=_scheduler(dask_ex), workers=3, timeout=1)
+
+
+def _always_die(_):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_task_that_keeps_killing_its_worker_is_one_clear_error(dask_ex):
+    from gdbench.cli import UserError
+
+    sched = dask_ex._cluster.scheduler
+    before, sched.allowed_failures = sched.allowed_failures, 0  # give up after the first death
+    try:
+        with pytest.raises(UserError, match="each died while running it.*--resume"):
+            list(dask_ex.map_unordered(_always_die, [1]))
+    finally:
+        sched.allowed_failures = before
+    dask_ex.client.wait_for_workers(2, timeout=60)

@@ -275,7 +275,7 @@ class DaskExecutor:
             # one blocking round trip per task here
             done = distributed.as_completed(futures, loop=self._client.loop, with_results=True)
             del futures
-            for fut, result in done:
+            for fut, result in _explain_killed_worker(done):
                 pending.discard(fut)
                 status = fut.status
                 fut.release()
@@ -305,6 +305,24 @@ class DaskExecutor:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _explain_killed_worker(it: Iterator[Any]) -> Iterator[Any]:
+    """Re-raise dask's ``KilledWorker`` (a task whose workers kept dying: out of memory, a crash
+    in compiled code) as one readable line; the groups finished before it are already saved."""
+    from distributed.scheduler import KilledWorker
+
+    try:
+        yield from it
+    except KilledWorker as e:
+        from ..cli import UserError
+
+        task = e.args[0] if e.args else "?"
+        tries = e.args[2] + 1 if len(e.args) > 2 and isinstance(e.args[2], int) else "several"
+        raise UserError(
+            f"Dask task {task!r} was started on {tries} workers and each died while running it (out of memory, "
+            "or a crash in compiled code?); the finished runs are saved: fix the cause and rerun with --resume"
+        ) from None
 
 
 def _usable_cores() -> int:
