@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
-from . import loop, rng, transforms
+from . import loop, rng, support, transforms
 
 _BEGIN = "# --- BIND BEGIN ---"
 _END = "# --- BIND END ---"
@@ -48,7 +48,7 @@ def _render(opt_mod: ModuleType, prob_mod: ModuleType, rows: bool = False) -> st
     head, rest = template.split(_BEGIN, 1)
     _, tail = rest.split(_END, 1)
     h = hashlib.sha256()
-    for m in (loop, rng, transforms, _config, opt_mod, prob_mod):
+    for m in (loop, rng, support, transforms, _config, opt_mod, prob_mod):
         h.update(_source_of(m).encode())
     # sets print in hash-seed order: sort them so the hash is the same in every process
     for k, v in sorted(_config.JIT.items()):

@@ -1,0 +1,59 @@
+"""Pair-independent helpers of the step loop (row gathering, prefetch, trace records).
+
+They live apart from :mod:`gdbench.kernels.loop` so that they are compiled and cached once,
+not once per generated (optimizer, problem) driver: that alone cut the cold compile of a pair
+by about a fifth (2.9 → 2.3 CPU-s median over 4 pairs × 2 runs, measured on a loaded 2-core
+machine).
+"""
+
+import numpy as np
+from numba import njit
+
+from gdbench._config import JIT
+
+
+@njit(**JIT)
+def _gather(X, y, perm, Xg, yg):
+    """Xg[i] = X[perm[i]], yg[i] = y[perm[i]]."""
+    d = X.shape[1]
+    for i in range(perm.shape[0]):
+        r = perm[i]
+        for j in range(d):
+            Xg[i, j] = X[r, j]
+        yg[i] = y[r]
+
+
+@njit(**JIT)
+def _touch_rows(X, perm, lo, nb):
+    """Load one element per 64-byte line of the rows perm[lo:lo+nb] and return their sum.
+
+    A software prefetch: for SGD on shuffled rows the next row's cache misses (~100s of ns from
+    L3/DRAM) otherwise sit on the critical path of every step; these loads do not depend on the
+    current step, so the CPU issues them while it computes. The caller keeps the sum alive."""
+    s = 0.0
+    if X.ndim != 2 or X.shape[1] == 0:
+        return s
+    d = X.shape[1]
+    for jj in range(nb):
+        i = perm[lo + jj]
+        for j in range(0, d, 8):
+            s += X[i, j]
+    return s
+
+
+@njit(**JIT)
+def _record(trace, k, r, t, f, g, theta, x_star, has_xstar):
+    s = 0.0
+    for i in range(g.shape[0]):
+        s += g[i] * g[i]
+    dist = np.nan
+    if has_xstar:
+        dd = 0.0
+        for i in range(theta.shape[0]):
+            e = theta[i] - x_star[i]
+            dd += e * e
+        dist = np.sqrt(dd)
+    trace[k, r, 0] = t
+    trace[k, r, 1] = f
+    trace[k, r, 2] = np.sqrt(s)
+    trace[k, r, 3] = dist
