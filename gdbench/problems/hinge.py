@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
+from ._linear import finish_l2, sum_row_blocks
 from .base import Problem, check_data, data_problem_dim, x0_or_default
 from .datasets import resolve_data
 
@@ -54,13 +55,7 @@ def loss_grad(theta, X, y, prm, idx, i0, nb, g):
             for j in range(d):
                 g[j] += c * X[i, j]
             g[d] += c
-    s = 1.0 / m
-    reg = 0.0
-    for j in range(d):
-        g[j] = s * g[j] + lam * theta[j]
-        reg += theta[j] * theta[j]
-    g[d] *= s
-    return f / m + 0.5 * lam * reg
+    return finish_l2(theta, g, f, m, 1.0 / m, lam)
 
 
 @njit(**JIT_ROWS)
@@ -126,21 +121,8 @@ def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
     acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
     for k in prange(nbk):
         _rows_block(theta, X, y, k * n // nbk, (k + 1) * n // nbk, acc[k])
-    f = 0.0
-    for j in range(d + 1):
-        g[j] = 0.0
-    for k in range(nbk):
-        for j in range(d + 1):
-            g[j] += acc[k, j]
-        f += acc[k, d + 1]
-    lam = prm[0]
-    s = 1.0 / n
-    reg = 0.0
-    for j in range(d):
-        g[j] = s * g[j] + lam * theta[j]
-        reg += theta[j] * theta[j]
-    g[d] *= s
-    return f / n + 0.5 * lam * reg
+    f = sum_row_blocks(acc, g)
+    return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
 
 
 @njit(**JIT)
