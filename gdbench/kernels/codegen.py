@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
-from . import loop, rng, support, transforms
+from . import loop
 
 _BEGIN = "# --- BIND BEGIN ---"
 _END = "# --- BIND END ---"
@@ -41,6 +41,28 @@ def _source_of(mod: ModuleType) -> str:
     return Path(mod.__file__).read_text(encoding="utf-8")
 
 
+def _dependencies(roots: tuple[ModuleType, ...]) -> list[ModuleType]:
+    """The roots and every module whose jitted functions or settings they use, transitively,
+    within the roots' packages (numba's cache would not notice a change in any of them)."""
+    tops = {r.__name__.split(".")[0] for r in roots}
+    seen: dict[str, ModuleType] = {}
+    todo = list(roots)
+    while todo:
+        m = todo.pop()
+        if m.__name__ in seen or getattr(m, "__file__", None) is None:
+            continue
+        seen[m.__name__] = m
+        for key, v in vars(m).items():
+            if m is loop and key.startswith(("opt_", "prob_")):
+                continue  # the template's own BIND block, replaced in every generated file
+            name = v.__name__ if isinstance(v, ModuleType) else getattr(getattr(v, "py_func", None), "__module__", None)
+            if isinstance(v, dict) and v is getattr(m, "JIT", None):
+                name = "gdbench._config"
+            if name and name.split(".")[0] in tops and name not in seen and name in sys.modules:
+                todo.append(sys.modules[name])
+    return [seen[k] for k in sorted(seen)]
+
+
 def _render(opt_mod: ModuleType, prob_mod: ModuleType, rows: bool = False) -> str:
     from .. import _config
 
@@ -48,7 +70,7 @@ def _render(opt_mod: ModuleType, prob_mod: ModuleType, rows: bool = False) -> st
     head, rest = template.split(_BEGIN, 1)
     _, tail = rest.split(_END, 1)
     h = hashlib.sha256()
-    for m in (loop, rng, support, transforms, _config, opt_mod, prob_mod):
+    for m in _dependencies((loop, opt_mod, prob_mod)):
         h.update(_source_of(m).encode())
     # sets print in hash-seed order: sort them so the hash is the same in every process
     for k, v in sorted(_config.JIT.items()):
