@@ -168,3 +168,15 @@ def test_data_files_load(tmp_path):
         gdbench.problems.linreg(data=str(tmp_path / "nan.csv"), target="t")
     np.savez(tmp_path / "d.npz", X=np.ones((3, 2)), y=np.array([1.0, -1, 1]))
     assert gdbench.problems.hinge(data=str(tmp_path / "d.npz")).n == 3
+
+
+def test_reference_optimum_does_not_depend_on_blas_threads():
+    from threadpoolctl import threadpool_limits
+
+    vals = []
+    for k in (1, 2, 4):
+        with threadpool_limits(limits=k):
+            p = gdbench.problems.quadratic(d=120, cond=1e3, seed=1)
+            q = gdbench.problems.linreg(n=3000, d=60, cond=100.0)
+            vals.append((p.f_star, q.f_star, q.x_star.tobytes()))
+    assert vals[0] == vals[1] == vals[2]

@@ -36,7 +36,12 @@ def make(name: str, **params: Any) -> Problem:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"problem {name!r}: unknown parameter {unknown[0]!r}; allowed: {', '.join(allowed)}")
-    return mod.build(**params)
+    from threadpoolctl import threadpool_limits
+
+    # The reference optimum must not depend on how many threads BLAS/LAPACK happen to use (their
+    # summation order does, in the last bits): solve it, and generate the data, on one thread.
+    with threadpool_limits(limits=1):
+        return mod.build(**params)
 
 
 def _factory(mod):
