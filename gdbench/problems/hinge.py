@@ -105,6 +105,8 @@ def _rows_block(theta, X, y, lo, hi, a):
         i += 1
     a[d] = sc
     a[d + 1] = f
+
+
 @njit(**JIT_ROWS_PAR)
 def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
     """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
