@@ -13,6 +13,8 @@ import importlib
 import os
 import sys
 
+from .errors import UserError
+
 #: name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("gdbench.harness.cmd_run", "run a suite (default: quick) and write results/<suite>/"),
@@ -23,10 +25,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "perf": ("gdbench.perf.cmd_perf", "pyperf suite of the hot kernels (JSON output)"),
     "perf-gate": ("gdbench.perf.cmd_gate", "exit 1 when NEW.json is significantly slower than BASE.json"),
 }
-
-
-class UserError(Exception):
-    """A problem with the user's input: printed as one line, exit code 2."""
 
 
 def _top_parser() -> argparse.ArgumentParser:

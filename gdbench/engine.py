@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._sys import usable_cores
 from .kernels.codegen import driver
 from .optimizers import Optimizer, get_optimizer
 from .problems import Problem
@@ -27,6 +28,8 @@ if TYPE_CHECKING:  # pandas costs ~0.25 s to import: loaded only when a trace fr
 
 STATUS_NAMES = ("max_steps", "converged", "diverged")
 TRACE_COLUMNS = ("step", "loss", "grad_norm", "dist_to_opt")
+#: problems of at most this dimension also record the iterate θ at every record (trajectories)
+TRACE_THETA_DIM = 2
 CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise")
 #: data size (n·d) from which a sweep of few full-batch configurations parallelises over rows
 ROWS_MIN_ELEMENTS = 1 << 20
@@ -40,7 +43,7 @@ class SweepResult:
     optimizer: Optimizer
     configs: list[dict[str, Any]]
     theta: np.ndarray  # (K, D) final iterates
-    trace: np.ndarray  # (K, R, 4) records: step, loss, grad_norm, dist_to_opt
+    trace: np.ndarray  # (K, R, 4 [+ D]) records: step, loss, grad_norm, dist_to_opt [, θ when D <= 2]
     nrec: np.ndarray  # (K,) records written
     status_code: np.ndarray  # (K,)
     steps_done: np.ndarray  # (K,)
@@ -54,7 +57,8 @@ class SweepResult:
         import pandas as pd
 
         tr = self.trace[k, : self.nrec[k]]
-        df = pd.DataFrame(tr, columns=list(TRACE_COLUMNS))
+        cols = [*TRACE_COLUMNS, *(f"theta_{i}" for i in range(tr.shape[1] - len(TRACE_COLUMNS)))]
+        df = pd.DataFrame(tr, columns=cols)
         df["step"] = df["step"].astype(np.int64)
         fs = self.problem.f_star
         df["suboptimality"] = df["loss"] - fs
@@ -86,10 +90,7 @@ def _threads(requested: int | None) -> int:
     env = os.environ.get("NUMBA_NUM_THREADS")
     if env and env.isdigit():
         return int(env)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def sweep(
@@ -171,7 +172,7 @@ def sweep(
 
     R = (steps // record_every + 2) if record_every > 0 else 1
     theta_out = np.empty((K, D))
-    trace = np.full((K, R, 4), np.nan)
+    trace = np.full((K, R, len(TRACE_COLUMNS) + (D if D <= TRACE_THETA_DIM else 0)), np.nan)
     nrec = np.zeros(K, dtype=np.int64)
     status = np.zeros(K, dtype=np.int64)
     steps_done = np.zeros(K, dtype=np.int64)

@@ -438,7 +438,7 @@ def _always_die(_):
 
 
 def test_task_that_keeps_killing_its_worker_is_one_clear_error(dask_ex):
-    from gdbench.cli import UserError
+    from gdbench.errors import UserError
 
     sched = dask_ex._cluster.scheduler
     before, sched.allowed_failures = sched.allowed_failures, 0  # give up after the first death

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sys import atomic_write_text
 from . import CudaUnavailable, require_cuda, simulator_enabled
 
 SIZES = {  # (K, steps) for throughput; (n, d, steps) for bandwidth
@@ -154,8 +155,6 @@ def main(args: Any) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"version": 1, "device": dev, "simulator": sim, "results": rows,
                "total_s": time.perf_counter() - t0}
-        tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(doc, indent=2))
         print(f"wrote {path}")
     return 0

@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from . import suite as suite_mod
     from .runner import run_plan
     from .store import load_results

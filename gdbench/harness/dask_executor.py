@@ -315,7 +315,7 @@ def _explain_killed_worker(it: Iterator[Any]) -> Iterator[Any]:
     try:
         yield from it
     except KilledWorker as e:
-        from ..cli import UserError
+        from ..errors import UserError
 
         task = e.args[0] if e.args else "?"
         tries = e.args[2] + 1 if len(e.args) > 2 and isinstance(e.args[2], int) else "several"
@@ -326,7 +326,6 @@ def _explain_killed_worker(it: Iterator[Any]) -> Iterator[Any]:
 
 
 def _usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
+    from .._sys import usable_cores
+
+    return usable_cores()

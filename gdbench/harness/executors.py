@@ -46,6 +46,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._sys import usable_cores
+
 
 @dataclass(frozen=True)
 class GroupTask:
@@ -146,10 +148,7 @@ class ProcessExecutor:
         if scheduler:
             raise ValueError("--scheduler is only meaningful with --executor dask")
         if workers is None:
-            try:
-                workers = len(os.sched_getaffinity(0))
-            except AttributeError:  # pragma: no cover - non-Linux
-                workers = os.cpu_count() or 1
+            workers = usable_cores()
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"--workers must be an integer >= 1, got {workers!r}")
         self.workers = workers

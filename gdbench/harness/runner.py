@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._sys import usable_cores
 from .executors import make_executor
 from .store import ResultStore, atomic_write_text
 from .suite import Plan
@@ -104,10 +105,7 @@ def environment(threads: int | None = None) -> dict[str, Any]:
 
     from .. import _config
 
-    try:
-        ncpu = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        ncpu = os.cpu_count()
+    ncpu = usable_cores()
     env = {
         "gdbench": gdbench.__version__,
         "python": platform.python_version(),

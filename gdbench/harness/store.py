@@ -28,6 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._sys import atomic_path
+from .._sys import atomic_write_bytes as atomic_write_bytes
+from .._sys import atomic_write_text as atomic_write_text
+from ..errors import UserError
 from .executors import GroupResult
 
 
@@ -39,29 +43,13 @@ def table_format() -> str:
     return "parquet"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def write_table(df: pd.DataFrame, path: Path) -> None:
     """Write ``df`` atomically as parquet or CSV (by the suffix of ``path``)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if path.suffix == ".parquet":
-        df.to_parquet(tmp, index=False)
-    else:
-        df.to_csv(tmp, index=False, float_format="%.17g")
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, float_format="%.17g")
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -100,8 +88,6 @@ class FolderLock:
         return True
 
     def acquire(self) -> None:
-        from ..cli import UserError
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(3):
             try:

@@ -193,5 +193,7 @@ def run_group(task: GroupTask) -> GroupResult:
         tr_cols["dist_to_opt"].append(rec[:, 3].copy())
         tr_cols["suboptimality"].append(loss - f_star)
         tr_cols["rel_suboptimality"].append(rel)
+        for i in range(rec.shape[1] - 4):  # the iterate, recorded for problems of dimension <= 2
+            tr_cols.setdefault(f"theta_{i}", []).append(rec[:, 4 + i].copy())
     traces = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in tr_cols.items()}
     return GroupResult(task.group_id, runs, traces, host=host, pid=pid, wall_s=time.perf_counter() - t_start)

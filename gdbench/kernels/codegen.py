@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
+from .._sys import atomic_write_text
 from . import loop
 
 _BEGIN = "# --- BIND BEGIN ---"
@@ -115,9 +116,7 @@ def driver(opt_mod: ModuleType, prob_mod: ModuleType, rows: bool = False) -> Mod
         except OSError:
             current = None
         if current != src:
-            tmp = path.with_suffix(f".py.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_text(src, encoding="utf-8")
-            os.replace(tmp, path)
+            atomic_write_text(path, src, fsync=False)
         spec = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[modname] = mod  # numba's cache rebuilds the environment by module name

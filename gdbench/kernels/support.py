@@ -57,3 +57,5 @@ def _record(trace, k, r, t, f, g, theta, x_star, has_xstar):
     trace[k, r, 1] = f
     trace[k, r, 2] = np.sqrt(s)
     trace[k, r, 3] = dist
+    for i in range(trace.shape[2] - 4):  # the iterate itself, where the trace has room (small D)
+        trace[k, r, 4 + i] = theta[i]

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, ROW_BLOCKS, ROWS_FASTMATH
+from .._sys import atomic_write_text, usable_cores
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": dict(rows=[(1_000_000, 64), (200_000, 512)], rows_rep=9, sgd_n=100_000, sgd_d=64, sgd_epochs=5,
@@ -134,10 +135,7 @@ def machine_header() -> dict[str, Any]:
                    f"({i.get('num_threads')} threads)".replace("  ", " ")
     except ImportError:
         pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     return {
         "cpu": cpu, "cores": cores, "numba_threads": numba.get_num_threads(),
         "threading_layer": _threading_layer(), "blas": blas, "python": platform.python_version(),
@@ -743,7 +741,5 @@ def save(res: BenchResult, out: Path, text: str) -> tuple[Path, Path]:
             "rows": [dict(asdict(r), median=r.median) for r in res.rows]}
     pj, pm = out / "bench.json", out / "bench.md"
     for path, content in ((pj, json.dumps(data, indent=1, default=float)), (pm, f"```\n{text}\n```\n")):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, content)
     return pj, pm
