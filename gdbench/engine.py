@@ -30,7 +30,7 @@ STATUS_NAMES = ("max_steps", "converged", "diverged")
 TRACE_COLUMNS = ("step", "loss", "grad_norm", "dist_to_opt")
 #: problems of at most this dimension also record the iterate θ at every record (trajectories)
 TRACE_THETA_DIM = 2
-CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise")
+CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise", "x0")
 #: data size (n·d) from which a sweep of few full-batch configurations parallelises over rows
 ROWS_MIN_ELEMENTS = 1 << 20
 
@@ -111,7 +111,8 @@ def sweep(
 
     Each configuration is a mapping with optional ``lr``, ``seed`` (default 0), ``batch_size``
     (None = full batch, 1 = SGD), ``schedule``, ``clip``, ``noise`` (σ of added Gaussian gradient
-    noise) and the optimizer's other hyper-parameters. ``record_every=0`` records nothing (for
+    noise), ``x0`` (this configuration's start; default the ``x0`` argument, else the problem's)
+    and the optimizer's other hyper-parameters. ``record_every=0`` records nothing (for
     timing); ``stop_tol > 0`` stops a run once (f − f*)/(f₀ − f*) ≤ stop_tol at a record.
     A run is marked diverged when f is NaN/Inf or f − f* > div_factor·(f₀ − f*).
     ``device="cuda"`` runs the whole sweep as one GPU launch (:mod:`gdbench.cuda`; ``threads`` is
@@ -159,6 +160,12 @@ def sweep(
         sched[k] = encode_schedule(c.pop("schedule", None), steps)
         clip[k] = encode_clip(c.pop("clip", None))
         noise[k] = check_noise(c.pop("noise", None))
+        x0k = c.pop("x0", None)
+        if x0k is not None:  # this configuration's own start (e.g. a grid of starts for a basin map)
+            xk = np.asarray(x0k, dtype=np.float64).reshape(-1)
+            if xk.shape != (D,) or not np.isfinite(xk).all():
+                raise ValueError(f"configs[{k}]: x0 must be {D} finite numbers, got shape {np.shape(x0k)}")
+            theta0[k] = xk
         if c:
             bad = sorted(c)[0]
             raise ValueError(
