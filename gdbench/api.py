@@ -33,7 +33,7 @@ class Result:
 
 def minimize(
     problem: Problem,
-    optimizer: str,
+    optimizer: Any,
     steps: int = 1000,
     lr: float | None = None,
     x0: Any = None,
@@ -45,19 +45,25 @@ def minimize(
     noise: float | None = None,
     stop_tol: float = 0.0,
     device: str = "cpu",
+    init: Any = None,
+    restart: Any = None,
     **hyper: float,
 ) -> Result:
-    """Minimise ``problem`` with ``optimizer`` (a name from ``gdbench.OPTIMIZERS``).
+    """Minimise ``problem`` with ``optimizer``: a name from ``gdbench.OPTIMIZERS``, a path to an
+    update-rule file of yours, or its module.
 
     ``lr`` and ``**hyper`` override the optimizer's defaults; ``batch_size`` picks the gradient
     estimator (None: full batch, 1: SGD, b: mini-batch sampled per epoch without replacement
     from ``seed``); ``schedule`` is a name or ``{"name": ..., ...}``; ``clip`` is
     ``{"norm": c}`` or ``{"value": c}``; ``noise`` adds N(0, σ²) to every gradient coordinate.
+    ``init`` draws the start at random from the seed's stream (``{"dist": "uniform", "low": l,
+    "high": h}`` or ``{"dist": "normal", "scale": σ}``) and ``restart`` (``{"every": k}`` or
+    ``{"on": "stall"}``) restarts from fresh random starts, returning the best iterate.
     ``device="cuda"`` runs on the GPU (:mod:`gdbench.cuda`).
     Bad arguments raise one ValueError naming the argument and what is allowed.
     """
     cfg = {"lr": lr, "seed": seed, "batch_size": batch_size, "schedule": schedule, "clip": clip, "noise": noise,
-           **hyper}
+           "init": init, "restart": restart, **hyper}
     # threads=None: one configuration runs on one thread, unless the data is large enough for the
     # full-batch gradient to be spread over row blocks (engine.sweep's ``rows`` rule)
     res = sweep(problem, optimizer, [cfg], steps=steps, record_every=record_every, stop_tol=stop_tol, x0=x0,

@@ -3,7 +3,7 @@
 Python plans and times; every step runs inside the generated, cached driver
 (:mod:`gdbench.kernels.loop`). Configurations are spread over threads (the driver releases the
 GIL), each thread taking the next chunk, so diverging runs that stop early do not leave a core
-idle.
+idle. ``device="cuda"`` hands the same records to one GPU launch (:mod:`gdbench.cuda.sweep`).
 """
 
 from __future__ import annotations
@@ -18,21 +18,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._sys import usable_cores
-from .kernels.codegen import driver
-from .optimizers import Optimizer, get_optimizer
+from .kernels.records import TRACE_FIXED, Budget, Configs, Outputs, ProblemArrays, Scratch
+from .kernels.support import rel_scale
+from .optimizers import Optimizer
 from .problems import Problem
-from .runspec import check_batch, check_int, check_noise, encode_clip, encode_schedule
+from .runspec import check_batch, check_int, check_noise, encode_clip, encode_init, encode_restart, encode_schedule
 
 if TYPE_CHECKING:  # pandas costs ~0.25 s to import: loaded only when a trace frame is built
     import pandas as pd
 
 STATUS_NAMES = ("max_steps", "converged", "diverged")
-TRACE_COLUMNS = ("step", "loss", "grad_norm", "dist_to_opt")
+TRACE_COLUMNS = TRACE_FIXED
 #: problems of at most this dimension also record the iterate θ at every record (trajectories)
 TRACE_THETA_DIM = 2
-CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise", "x0")
+CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise", "x0", "init", "restart")
 #: data size (n·d) from which a sweep of few full-batch configurations parallelises over rows
 ROWS_MIN_ELEMENTS = 1 << 20
+#: random starts and restarts are available (the harness and tests check for it)
+SUPPORTS_RANDOM_STARTS = True
 
 
 @dataclass
@@ -42,8 +45,8 @@ class SweepResult:
     problem: Problem
     optimizer: Optimizer
     configs: list[dict[str, Any]]
-    theta: np.ndarray  # (K, D) final iterates
-    trace: np.ndarray  # (K, R, 4 [+ D]) records: step, loss, grad_norm, dist_to_opt [, θ when D <= 2]
+    theta: np.ndarray  # (K, D) final iterates (the best one of a run with restarts)
+    trace: np.ndarray  # (K, R, 5 [+ D]) records: step, loss, grad_norm, dist_to_opt, restarts [, θ when D <= 2]
     nrec: np.ndarray  # (K,) records written
     status_code: np.ndarray  # (K,)
     steps_done: np.ndarray  # (K,)
@@ -51,20 +54,25 @@ class SweepResult:
     compile_s: float  # first-call compile or cache-load time in this process (0 if already loaded)
     threads: int
     status: list[str] = field(default_factory=list)
+    theta_start: np.ndarray | None = None  # (K, D) the start each configuration actually used
+    restarts: np.ndarray | None = None  # (K,) restarts made
 
     def trace_frame(self, k: int) -> pd.DataFrame:
-        """Configuration k's records, with suboptimality columns."""
+        """Configuration k's records, with suboptimality columns (``restarts`` when a policy is on)."""
         import pandas as pd
 
         tr = self.trace[k, : self.nrec[k]]
-        cols = [*TRACE_COLUMNS, *(f"theta_{i}" for i in range(tr.shape[1] - len(TRACE_COLUMNS)))]
+        nf = len(TRACE_COLUMNS)
+        cols = [*TRACE_COLUMNS, *(f"theta_{i}" for i in range(tr.shape[1] - nf))]
         df = pd.DataFrame(tr, columns=cols)
         df["step"] = df["step"].astype(np.int64)
+        df["restarts"] = df["restarts"].astype(np.int64)
+        if not self.configs[k].get("restart"):
+            df = df.drop(columns="restarts")
         fs = self.problem.f_star
         df["suboptimality"] = df["loss"] - fs
         f0 = tr[0, 1] if len(tr) else np.nan
-        scale = f0 - fs if f0 - fs > 0 else abs(f0) + 1.0
-        df["rel_suboptimality"] = df["suboptimality"] / scale
+        df["rel_suboptimality"] = df["suboptimality"] / rel_scale(f0, fs)
         return df
 
 
@@ -93,9 +101,84 @@ def _threads(requested: int | None) -> int:
     return usable_cores()
 
 
+def _max_restarts(kind: int, period: int, steps: int) -> int:
+    return 0 if kind == 0 else steps // max(period, 1) + 1
+
+
+def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any]], *, steps: int, record_every: int,
+            stop_tol: float, div_factor: float, x0: Any) -> tuple[Configs, ProblemArrays, Budget, Outputs,
+                                                                  list[dict[str, Any]]]:
+    """Validate and encode the configurations into the driver's records (shared by CPU and GPU)."""
+    K, D = len(configs), problem.dim
+    start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
+    if start.shape != (D,) or not np.isfinite(start).all():
+        raise ValueError(f"x0 must be {D} finite numbers, got shape {np.shape(x0)}")
+    theta0 = np.tile(start, (K, 1))
+    hp = np.zeros((K, max(len(opt.extra_names), 1)))
+    lrs = np.empty(K)
+    sched = np.zeros((K, 3))
+    clip = np.zeros((K, 2))
+    batch = np.zeros(K, dtype=np.int64)
+    noise = np.zeros(K)
+    seeds = np.zeros(K, dtype=np.int64)
+    init_kind = np.zeros(K, dtype=np.int64)
+    init_a = np.zeros((K, D))
+    init_b = np.zeros((K, D))
+    restart = np.zeros((K, 3))
+    extra_records = 0
+    normalized = []
+    for k, c in enumerate(configs):
+        c = dict(c)
+        hyper = {h: c.pop(h) for h in list(c) if h in opt.hyper}
+        resolved = opt.resolve(**hyper)
+        seeds[k] = check_int("seed", c.pop("seed", 0), 0)
+        batch[k] = check_batch(c.pop("batch_size", None), problem.kind, problem.n, problem.name)
+        sched[k] = encode_schedule(c.pop("schedule", None), steps)
+        clip[k] = encode_clip(c.pop("clip", None))
+        noise[k] = check_noise(c.pop("noise", None))
+        x0k = c.pop("x0", None)
+        if x0k is not None:  # this configuration's own start (e.g. a grid of starts for a basin map)
+            xk = np.asarray(x0k, dtype=np.float64).reshape(-1)
+            if xk.shape != (D,) or not np.isfinite(xk).all():
+                raise ValueError(f"configs[{k}]: x0 must be {D} finite numbers, got shape {np.shape(x0k)}")
+            theta0[k] = xk
+        init_kind[k], init_a[k], init_b[k] = encode_init(c.pop("init", None), D, theta0[k])
+        rk, rp, rt = encode_restart(c.get("restart"))
+        c.pop("restart", None)
+        if rk and not init_kind[k]:
+            raise ValueError(f"configs[{k}]: restart needs a random start (init = {{dist = 'uniform', ...}} or "
+                             "'normal'): a restart from the same fixed x0 repeats the same run")
+        restart[k] = (rk, rp, rt)
+        extra_records = max(extra_records, _max_restarts(rk, rp, steps))
+        if c:
+            bad = sorted(c)[0]
+            raise ValueError(f"optimizer {opt.name!r}: unknown hyper-parameter {bad!r}; allowed: "
+                             f"{', '.join([*opt.hyper, *CONFIG_KEYS[1:]])}")
+        lrs[k] = resolved["lr"]
+        hp[k, : len(opt.extra_names)] = opt.hp_vector(resolved)
+        orig = configs[k]
+        normalized.append({**resolved, "seed": int(seeds[k]), "batch_size": int(batch[k]),
+                           "schedule": orig.get("schedule"), "clip": orig.get("clip"), "noise": float(noise[k]),
+                           **{key: orig[key] for key in ("init", "restart") if orig.get(key) is not None}})
+
+    R = (steps // record_every + 2 + extra_records) if record_every > 0 else 1
+    C = len(TRACE_COLUMNS) + (D if D <= TRACE_THETA_DIM else 0)
+    out = Outputs(theta=np.empty((K, D)), trace=np.full((K, R, C), np.nan), nrec=np.zeros(K, dtype=np.int64),
+                  status=np.zeros(K, dtype=np.int64), steps_done=np.zeros(K, dtype=np.int64),
+                  theta_start=np.empty((K, D)), restarts=np.zeros(K, dtype=np.int64))
+    has_xs = problem.x_star is not None
+    prob = ProblemArrays(X=problem.X, y=problem.y, prm=problem.prm, f_star=float(problem.f_star),
+                         x_star=problem.x_star if has_xs else np.zeros(D), has_xstar=has_xs)
+    cfg = Configs(theta0=theta0, hp=hp, lrs=lrs, sched=sched, clip=clip, batch=batch, noise=noise, seeds=seeds,
+                  init_kind=init_kind, init_a=init_a, init_b=init_b, restart=restart)
+    bud = Budget(steps=np.int64(steps), record_every=np.int64(record_every), stop_tol=float(stop_tol),
+                 div_factor=float(div_factor))
+    return cfg, prob, bud, out, normalized
+
+
 def sweep(
     problem: Problem,
-    optimizer: str | Optimizer,
+    optimizer: Any,
     configs: Sequence[Mapping[str, Any]],
     *,
     steps: int,
@@ -109,21 +192,28 @@ def sweep(
 ) -> SweepResult:
     """Run every configuration for up to ``steps`` steps.
 
-    Each configuration is a mapping with optional ``lr``, ``seed`` (default 0), ``batch_size``
-    (None = full batch, 1 = SGD), ``schedule``, ``clip``, ``noise`` (σ of added Gaussian gradient
-    noise), ``x0`` (this configuration's start; default the ``x0`` argument, else the problem's)
-    and the optimizer's other hyper-parameters. ``record_every=0`` records nothing (for
-    timing); ``stop_tol > 0`` stops a run once (f − f*)/(f₀ − f*) ≤ stop_tol at a record.
-    A run is marked diverged when f is NaN/Inf or f − f* > div_factor·(f₀ − f*).
+    ``optimizer`` is a registry name, a path to a rule file of yours (registered on first use), a
+    module or an :class:`Optimizer` record. Each configuration is a mapping with optional ``lr``,
+    ``seed`` (default 0), ``batch_size`` (None = full batch, 1 = SGD), ``schedule``, ``clip``,
+    ``noise`` (σ of added Gaussian gradient noise), ``x0`` (this configuration's start; default the
+    ``x0`` argument, else the problem's), ``init`` (a random start drawn from the seed's stream:
+    ``{"dist": "uniform", "low": l, "high": h}`` or ``{"dist": "normal", "scale": σ}``),
+    ``restart`` (``{"every": k}`` or ``{"on": "stall", "window": w}``: fresh random starts, keeping
+    the best iterate; the budget counts every restart's steps) and the optimizer's other
+    hyper-parameters. ``record_every=0`` records nothing (for timing); ``stop_tol > 0`` stops a run
+    once (f − f*)/(f₀ − f*) ≤ stop_tol at a record. A run is marked diverged when f is NaN/Inf or
+    f − f* > div_factor·(f₀ − f*).
     ``device="cuda"`` runs the whole sweep as one GPU launch (:mod:`gdbench.cuda`; ``threads`` is
     then unused) with the same outputs.
     ``rows``: parallelise each full-batch gradient over row blocks instead of running
     configurations side by side (None: automatically, when there are fewer configurations than
     threads and n·d ≥ ``ROWS_MIN_ELEMENTS``).
     """
+    from .plugins import resolve_optimizer
+
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-    opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
+    opt = resolve_optimizer(optimizer)
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a gdbench Problem, got {type(problem).__name__}")
     if opt.needs_hessian and not problem.has_hessian:
@@ -136,95 +226,53 @@ def sweep(
         raise ValueError(f"div_factor must be > 0, got {div_factor!r}")
     if not (np.isfinite(stop_tol) and stop_tol >= 0):
         raise ValueError(f"stop_tol must be >= 0, got {stop_tol!r}")
-
-    K, D = len(configs), problem.dim
-    start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
-    if start.shape != (D,) or not np.isfinite(start).all():
-        raise ValueError(f"x0 must be {D} finite numbers, got shape {np.shape(x0)}")
-    theta0 = np.tile(start, (K, 1))
-    hp = np.zeros((K, max(len(opt.extra_names), 1)))
-    lrs = np.empty(K)
-    sched = np.zeros((K, 3))
-    clip = np.zeros((K, 2))
-    batch = np.zeros(K, dtype=np.int64)
-    noise = np.zeros(K)
-    seeds = np.zeros(K, dtype=np.int64)
-    normalized = []
-    for k, c in enumerate(configs):
-        c = dict(c)
-        hyper = {h: c.pop(h) for h in list(c) if h in opt.hyper}
-        resolved = opt.resolve(**hyper)
-        seed = c.pop("seed", 0)
-        seeds[k] = check_int("seed", seed, 0)
-        batch[k] = check_batch(c.pop("batch_size", None), problem.kind, problem.n, problem.name)
-        sched[k] = encode_schedule(c.pop("schedule", None), steps)
-        clip[k] = encode_clip(c.pop("clip", None))
-        noise[k] = check_noise(c.pop("noise", None))
-        x0k = c.pop("x0", None)
-        if x0k is not None:  # this configuration's own start (e.g. a grid of starts for a basin map)
-            xk = np.asarray(x0k, dtype=np.float64).reshape(-1)
-            if xk.shape != (D,) or not np.isfinite(xk).all():
-                raise ValueError(f"configs[{k}]: x0 must be {D} finite numbers, got shape {np.shape(x0k)}")
-            theta0[k] = xk
-        if c:
-            bad = sorted(c)[0]
-            raise ValueError(
-                f"optimizer {opt.name!r}: unknown hyper-parameter {bad!r}; allowed: "
-                f"{', '.join([*opt.hyper, *CONFIG_KEYS[1:]])}"
-            )
-        lrs[k] = resolved["lr"]
-        hp[k, : len(opt.extra_names)] = opt.hp_vector(resolved)
-        normalized.append({**resolved, "seed": int(seeds[k]), "batch_size": int(batch[k]), **{
-            "schedule": configs[k].get("schedule"), "clip": configs[k].get("clip"), "noise": float(noise[k])}})
-
-    R = (steps // record_every + 2) if record_every > 0 else 1
-    theta_out = np.empty((K, D))
-    trace = np.full((K, R, len(TRACE_COLUMNS) + (D if D <= TRACE_THETA_DIM else 0)), np.nan)
-    nrec = np.zeros(K, dtype=np.int64)
-    status = np.zeros(K, dtype=np.int64)
-    steps_done = np.zeros(K, dtype=np.int64)
-    xs = problem.x_star if problem.x_star is not None else np.zeros(D)
-    has_xs = problem.x_star is not None
+    cfg, prob, bud, out, normalized = prepare(problem, opt, configs, steps=steps, record_every=record_every,
+                                              stop_tol=stop_tol, div_factor=div_factor, x0=x0)
+    K = len(configs)
 
     if device == "cuda":
-        from .cuda import run_arrays
+        from .cuda import require_cuda
 
-        wall, compile_s = run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps,
-                                     record_every, float(stop_tol), float(div_factor), xs, has_xs, theta_out, trace,
-                                     nrec, status, steps_done)
-        res = SweepResult(problem, opt, normalized, theta_out, trace, nrec, status, steps_done, wall, compile_s, 1)
-        res.status = [classify(status[k], trace[k, : nrec[k]], problem.f_star) for k in range(K)]
-        return res
+        require_cuda()
+        from .cuda.sweep import run_records
 
-    T = min(_threads(threads), K)
-    if rows is None:
-        rows = (hasattr(problem.module, "loss_grad_rows") and K < _threads(threads)
-                and problem.X.size >= ROWS_MIN_ELEMENTS and bool(np.all(batch <= 0)))
-    rows = bool(rows) and hasattr(problem.module, "loss_grad_rows")
-    if rows:
-        T = 1  # the threads work inside each gradient instead
-    drv = driver(opt.module, problem.module, rows)
-
-    def call(lo: int, hi: int) -> None:
-        drv.sweep(lo, hi, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every,
-                  float(stop_tol), float(div_factor), problem.X, problem.y, problem.prm, float(problem.f_star),
-                  xs, has_xs, theta_out, trace, nrec, status, steps_done)
-
-    t0 = time.perf_counter()
-    compiled_before = len(drv.sweep.signatures)
-    call(0, 0)  # compile (or load from the disk cache) outside the timed region
-    compile_s = time.perf_counter() - t0 if len(drv.sweep.signatures) > compiled_before else 0.0
-
-    t0 = time.perf_counter()
-    if T == 1:
-        call(0, K)
+        wall, compile_s = run_records(problem, opt, cfg, prob, bud, out)
+        T = 1
     else:
-        chunk = max(1, K // (4 * T))
-        bounds = [(lo, min(lo + chunk, K)) for lo in range(0, K, chunk)]
-        with ThreadPoolExecutor(T) as ex:
-            list(ex.map(lambda b: call(*b), bounds))
-    wall = time.perf_counter() - t0
+        from .kernels.codegen import driver
 
-    res = SweepResult(problem, opt, normalized, theta_out, trace, nrec, status, steps_done, wall, compile_s, T)
-    res.status = [classify(status[k], trace[k, : nrec[k]], problem.f_star) for k in range(K)]
+        T = min(_threads(threads), K)
+        kern = problem.kernels
+        if rows is None:
+            rows = (hasattr(kern, "loss_grad_rows") and K < _threads(threads)
+                    and problem.X.size >= ROWS_MIN_ELEMENTS and bool(np.all(cfg.batch <= 0)))
+        rows = bool(rows) and hasattr(kern, "loss_grad_rows")
+        if rows:
+            T = 1  # the threads work inside each gradient instead
+        drv = driver(opt, problem.definition, rows)
+        scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
+
+        def call(lo: int, hi: int) -> None:
+            drv.sweep(lo, hi, cfg, prob, bud, out, scr)
+
+        t0 = time.perf_counter()
+        sigs = getattr(drv.sweep, "signatures", None)  # None: NUMBA_DISABLE_JIT=1 (plain Python)
+        compiled_before = len(sigs) if sigs is not None else 0
+        call(0, 0)  # compile (or load from the disk cache) outside the timed region
+        sigs = getattr(drv.sweep, "signatures", None)
+        compile_s = time.perf_counter() - t0 if sigs is not None and len(sigs) > compiled_before else 0.0
+
+        t0 = time.perf_counter()
+        if T == 1:
+            call(0, K)
+        else:
+            chunk = max(1, K // (4 * T))
+            bounds = [(lo, min(lo + chunk, K)) for lo in range(0, K, chunk)]
+            with ThreadPoolExecutor(T) as ex:
+                list(ex.map(lambda b: call(*b), bounds))
+        wall = time.perf_counter() - t0
+
+    res = SweepResult(problem, opt, normalized, out.theta, out.trace, out.nrec, out.status, out.steps_done, wall,
+                      compile_s, T, theta_start=out.theta_start, restarts=out.restarts)
+    res.status = [classify(out.status[k], out.trace[k, : out.nrec[k]], problem.f_star) for k in range(K)]
     return res

@@ -210,29 +210,36 @@ def test_kernels_in_cuda_simulator():
 
 
 LOWER_FOR_GPU = """
-import types, sys
+import types, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+import numba
 import numba.cuda.dispatcher as disp
 from numba import types as nt
 from numba.cuda.compiler import compile_cuda
 # no GPU here: tell the device-function compiler which compute capability to target
 disp.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
-from gdbench.cuda import kernels
+import gdbench
+from gdbench.cuda import codegen
+from gdbench.engine import prepare
+from gdbench.kernels.records import Scratch
 from gdbench.optimizers import OPTIMIZERS
-from gdbench.problems import PROBLEMS
-f2, f1, i1, f3 = nt.float64[:, ::1], nt.float64[::1], nt.int64[::1], nt.float64[:, :, ::1]
-tail = (f2, f3, i1, i1, i1)
-analytic = (f2, f2, f1, f2, f2, f1, i1, nt.int64, nt.int64, nt.float64, nt.float64, f2, f1, f1, i1, nt.float64, f1,
-            nt.boolean) + tail
-data = (f2, f2, f1, f2, f2, i1, f1, i1, nt.int64, nt.int64, nt.float64, nt.float64, f2, f1, nt.float64,
-        nt.int32[:, ::1], i1, nt.float64, f1, nt.boolean) + tail
-for opt, prob in [("adam", "rosenbrock"), ("nadam", "quadratic"), ("adagrad", "saddle"), ("adam", "logistic"),
-                  ("momentum", "hinge")]:
-    mod = PROBLEMS[prob]
-    if mod.KIND == "data":
-        k, sig = kernels.data_kernel(OPTIMIZERS[opt].module, prob, 4, 32), data
-    else:
-        k, sig = kernels.analytic_kernel(OPTIMIZERS[opt].module, mod, 3), analytic
-    ir = compile_cuda(k.py_func, nt.void, sig, cc=(9, 0)).library.get_llvm_str()
+from gdbench.plugins import register
+register(sys.argv[1])
+for opt, prob, cfg in [("adam", "rosenbrock", {}), ("nadam", "quadratic", {}), ("adagrad", "saddle", {}),
+                       ("lion", "quadratic", {"init": {"dist": "uniform", "low": -1, "high": 1},
+                                              "restart": {"on": "stall", "window": 10}}),
+                       ("adam", "logistic", {"batch_size": 4}), ("momentum", "hinge", {}),
+                       ("adam", "linreg", {"init": {"dist": "normal", "scale": 0.1}, "restart": {"every": 5}})]:
+    kw = {"d": 3} if prob in ("quadratic", "rosenbrock", "saddle") else {"n": 16, "d": 3}
+    p = gdbench.problems.make(prob, **kw)
+    o = OPTIMIZERS[opt]
+    recs = prepare(p, o, [cfg], steps=10, record_every=2, stop_tol=0.0, div_factor=1e6, x0=None)[:4]
+    tpb = codegen.data_threads(p.n, p.dim) if p.kind == "data" else 0
+    mod = codegen.module(o, p.definition, p.dim, tpb)
+    scr = Scratch(np.zeros((1, 1), "int32"), np.zeros(1, "int64"))
+    sig = tuple(numba.typeof(r) for r in (*recs, scr))
+    ir = compile_cuda(mod.kernel.py_func, nt.void, sig, cc=(9, 0)).library.get_llvm_str()
     assert "nvvm" in ir or "nvptx" in ir, (opt, prob)
     print("lowered", opt, prob)
 """
@@ -245,11 +252,13 @@ def test_kernels_type_and_lower_for_a_real_gpu():
     lowers a sample of kernels (both layouts, several rules and problems) to NVVM IR for
     compute capability 9.0 without a GPU, which catches what numba-cuda cannot type or lower."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    r = subprocess.run([sys.executable, "-c", LOWER_FOR_GPU], env=env, capture_output=True, text=True, timeout=600)
+    lion = Path(__file__).resolve().parents[1] / "examples" / "lion.py"
+    r = subprocess.run([sys.executable, "-c", LOWER_FOR_GPU, str(lion)], env=env, capture_output=True, text=True,
+                       timeout=600)
     if r.returncode != 0 and "compile_cuda" in r.stderr and "ImportError" in r.stderr:
         pytest.skip("this numba-cuda has another compiler layout")
     assert r.returncode == 0, r.stderr[-4000:]
-    assert r.stdout.count("lowered") == 5
+    assert r.stdout.count("lowered") == 7
 
 
 @pytest.mark.skipif(IN_CHILD, reason="checked once, by the parent process")

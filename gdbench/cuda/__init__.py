@@ -6,7 +6,8 @@ GPU sweep is asked for, so ``import gdbench`` and every CPU feature work without
 without a GPU. ``NUMBA_ENABLE_CUDASIM=1`` (set before the process imports numba) runs the kernels
 on the CPU simulator, which is how the tests check them without a GPU.
 
-Layouts (see :mod:`gdbench.cuda.kernels`):
+Run a sweep on the GPU with ``gdbench.sweep(..., device="cuda")`` (or ``gdbench.minimize``). The
+GPU step loop is generated from the CPU's template (:mod:`gdbench.cuda.codegen`). Layouts:
 
 - analytic problems (rosenbrock, saddle, quadratic): one thread per configuration, the state in
   registers/local memory;
@@ -18,9 +19,8 @@ Layouts (see :mod:`gdbench.cuda.kernels`):
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
-__all__ = ["CudaUnavailable", "cuda_available", "require_cuda", "sweep_cuda", "unavailable_reason"]
+__all__ = ["CudaUnavailable", "cuda_available", "require_cuda", "simulator_enabled", "unavailable_reason"]
 
 INSTALL_HINT = 'pip install -e ".[cuda]"'
 
@@ -74,21 +74,3 @@ def simulator_enabled() -> bool:
     from numba.cuda import config
 
     return bool(getattr(config, "ENABLE_CUDASIM", False))
-
-
-def run_arrays(*args: Any, **kw: Any):
-    """Run prepared sweep arrays on the GPU (the engine's ``device="cuda"`` back end); see
-    :func:`gdbench.cuda.sweep.run_arrays`."""
-    require_cuda()
-    from .sweep import run_arrays as _run
-
-    return _run(*args, **kw)
-
-
-def sweep_cuda(problem, optimizer, configs, *, steps: int, record_every: int = 1, stop_tol: float = 0.0,
-               div_factor: float = 1e6, x0: Any = None):
-    """:func:`gdbench.sweep` on the GPU: same arguments (no ``threads``), same :class:`SweepResult`."""
-    from ..engine import sweep
-
-    return sweep(problem, optimizer, configs, steps=steps, record_every=record_every, stop_tol=stop_tol,
-                 div_factor=div_factor, x0=x0, device="cuda")

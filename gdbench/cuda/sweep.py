@@ -1,8 +1,9 @@
-"""Host side of a GPU sweep: move the prepared arrays to the device, launch once, copy back once.
+"""Host side of a GPU sweep: move the prepared records to the device, launch once, copy back once.
 
-:func:`gdbench.engine.sweep` validates and encodes the configurations exactly as for the CPU and,
-for ``device="cuda"``, hands the same arrays to :func:`run_arrays`, so both devices share one
-front end and return the same :class:`gdbench.SweepResult`.
+:func:`gdbench.engine.sweep` validates and encodes the configurations exactly as for the CPU
+(:func:`gdbench.engine.prepare`) and, for ``device="cuda"``, hands the same records to
+:func:`run_records`, so both devices share one front end and return the same
+:class:`gdbench.SweepResult`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import warnings
 import numpy as np
 from numba import cuda
 
-from . import kernels
+from ..kernels.records import Configs, Outputs, ProblemArrays, Scratch
+from . import codegen
+from .devfn import SIM
 
 ANALYTIC_TPB = 128
 _compiled: set = set()
-#: timings of the last :func:`run_arrays` call in this process (seconds): host-to-device copies,
+#: timings of the last :func:`run_records` call in this process (seconds): host-to-device copies,
 #: the kernel alone, device-to-host copies. The bench reads ``kernel_s``.
 last_timing: dict[str, float] = {}
 _sms: list[int] = []
@@ -26,7 +29,7 @@ _sms: list[int] = []
 def _sm_count() -> int:
     if not _sms:
         try:
-            _sms.append(1 if kernels.SIM else int(cuda.get_current_device().MULTIPROCESSOR_COUNT))
+            _sms.append(1 if SIM else int(cuda.get_current_device().MULTIPROCESSOR_COUNT))
         except Exception:  # pragma: no cover - attribute missing on odd drivers
             _sms.append(132)
     return _sms[0]
@@ -49,22 +52,24 @@ def launch_plan(problem, opt, K: int):
         raise ValueError(f"optimizer {opt.name!r} is not available on device='cuda' (it needs a Hessian solve); "
                          "use device='cpu'")
     D = problem.dim
+    defn = problem.definition
     if problem.kind == "data":
-        if problem.name not in kernels.rows.ROW_TERMS:
-            raise ValueError(f"problem {problem.name!r} has no GPU kernel; use device='cpu'")
-        tpb = kernels.data_threads(problem.n, D)
+        if defn.form != "linear":
+            raise ValueError(f"problem {problem.name!r} has no GPU kernel (only losses of the linear-model family "
+                             "run on the GPU); use device='cpu'")
+        tpb = codegen.data_threads(problem.n, D)
         if tpb == 0:
             raise ValueError(f"problem {problem.name!r}: d = {D - 1} features is too wide for the GPU data kernel "
-                             f"(at most {kernels.SHARED_DOUBLES // 2 - 2}); use device='cpu'")
-        return kernels.data_kernel(opt.module, problem.name, D, tpb), K, tpb, "data"
-    if D > kernels.MAX_ANALYTIC_DIM:
+                             f"(at most {codegen.SHARED_DOUBLES // 2 - 2}); use device='cpu'")
+        return codegen.module(opt, defn, D, tpb).kernel, K, tpb, "data"
+    if D > codegen.MAX_ANALYTIC_DIM:
         raise ValueError(f"problem {problem.name!r}: dimension {D} is above the GPU kernel's "
-                         f"{kernels.MAX_ANALYTIC_DIM}; use device='cpu'")
+                         f"{codegen.MAX_ANALYTIC_DIM}; use device='cpu'")
     tpb = analytic_threads(K)
-    return kernels.analytic_kernel(opt.module, problem.module, D), (K + tpb - 1) // tpb, tpb, "analytic"
+    return codegen.module(opt, defn, D).kernel, (K + tpb - 1) // tpb, tpb, "analytic"
 
 
-def _launch(kern, blocks: int, tpb: int, args: list) -> None:
+def _launch(kern, blocks: int, tpb: int, args: tuple) -> None:
     with warnings.catch_warnings():
         # a small sweep is a small grid by design; numba-cuda's occupancy hint is noise here
         warnings.filterwarnings("ignore", message="Grid size")
@@ -72,62 +77,52 @@ def _launch(kern, blocks: int, tpb: int, args: list) -> None:
     cuda.synchronize()
 
 
-def run_arrays(problem, opt, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every, stop_tol,
-               div_factor, x_star, has_xstar, theta_out, trace, nrec, status, steps_done):
-    """Run the sweep on the GPU; fill ``theta_out``, ``trace``, ``nrec``, ``status``, ``steps_done`` in
-    place. Returns ``(wall_s, compile_s)``: wall time of transfers + kernel, and the first-launch
-    compile time of this kernel in this process (0 when already compiled)."""
-    K = theta0.shape[0]
+def _scratch(kind: str, problem, batch: np.ndarray) -> Scratch:
+    if kind != "data":
+        return Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
+    n = problem.n
+    # a row permutation (int32, n entries) only for the stochastic configurations
+    stochastic = (batch > 0) & (batch < n)
+    n_st = int(stochastic.sum())
+    perm_row = np.where(stochastic, np.cumsum(stochastic) - 1, 0).astype(np.int64)
+    return Scratch(perm_all=np.zeros((max(n_st, 1), n if n_st else 1), dtype=np.int32), perm_row=perm_row)
+
+
+def run_records(problem, opt, cfg: Configs, prob: ProblemArrays, bud, out: Outputs) -> tuple[float, float]:
+    """Run the sweep on the GPU; fill ``out`` in place. Returns ``(wall_s, compile_s)``: wall time of
+    transfers + kernel, and the first-launch compile time of this kernel in this process (0 when
+    already compiled)."""
+    K = cfg.lrs.shape[0]
     kern, blocks, tpb, kind = launch_plan(problem, opt, K)
-    steps = np.int64(steps)
-    record_every = np.int64(record_every)
-    stop_tol = np.float64(stop_tol)
-    div_factor = np.float64(div_factor)
-    f_star = np.float64(problem.f_star)
-    has_xstar = bool(has_xstar)
+    X = problem.X if problem.X.size else np.zeros((1, 1))
+    y = problem.y if problem.y.size else np.zeros(1)
+    scr = _scratch(kind, problem, cfg.batch)
 
     def to_dev():
-        common = [cuda.to_device(np.ascontiguousarray(a)) for a in (theta0, hp, lrs, sched, clip)]
-        out = [cuda.to_device(a) for a in (theta_out, trace, nrec, status, steps_done)]
-        xs = cuda.to_device(np.ascontiguousarray(x_star, dtype=np.float64))
-        if kind == "data":
-            n = problem.n
-            # a row permutation (int32, n entries) only for the stochastic configurations
-            stochastic = (batch > 0) & (batch < n)
-            n_st = int(stochastic.sum())
-            perm_row = np.where(stochastic, np.cumsum(stochastic) - 1, 0).astype(np.int64)
-            perm = cuda.device_array((max(n_st, 1), n if n_st else 1), dtype=np.int32)
-            args = [*common, cuda.to_device(batch), cuda.to_device(noise), cuda.to_device(seeds), steps,
-                    record_every, stop_tol, div_factor, cuda.to_device(problem.X), cuda.to_device(problem.y),
-                    np.float64(problem.prm[0]), perm, cuda.to_device(perm_row), f_star, xs, has_xstar, *out]
-        else:
-            X = problem.X if problem.X.size else np.zeros((1, 1))
-            y = problem.y if problem.y.size else np.zeros(1)
-            args = [*common, cuda.to_device(noise), cuda.to_device(seeds), steps, record_every, stop_tol,
-                    div_factor, cuda.to_device(np.ascontiguousarray(X)), cuda.to_device(np.ascontiguousarray(y)),
-                    cuda.to_device(problem.prm), cuda.to_device(np.zeros(1, dtype=np.int64)), f_star, xs, has_xstar,
-                    *out]
-        return args, out
+        c = Configs(*(cuda.to_device(np.ascontiguousarray(a)) for a in cfg))
+        p = prob._replace(X=cuda.to_device(np.ascontiguousarray(X)), y=cuda.to_device(np.ascontiguousarray(y)),
+                          prm=cuda.to_device(prob.prm), x_star=cuda.to_device(np.ascontiguousarray(prob.x_star)),
+                          f_star=np.float64(prob.f_star), has_xstar=bool(prob.has_xstar))
+        o = Outputs(*(cuda.to_device(a) for a in out))
+        s = Scratch(*(cuda.to_device(a) for a in scr))
+        return c, p, o, s
 
     compile_s = 0.0
-    key = id(kern)
-    if key not in _compiled:
+    if id(kern) not in _compiled:
         # first launch: compile (or load) the kernel outside the timed region, on a 0-step run
-        args, _ = to_dev()
-        i_steps = 8 if kind == "data" else 7  # position of ``steps`` in the argument list
-        args[i_steps] = np.int64(0)
+        c, p, o, s = to_dev()
         t0 = time.perf_counter()
-        _launch(kern, blocks, tpb, args)
+        _launch(kern, blocks, tpb, (c, p, bud._replace(steps=np.int64(0)), o, s))
         compile_s = time.perf_counter() - t0
-        _compiled.add(key)
+        _compiled.add(id(kern))
 
     t0 = time.perf_counter()
-    args, out = to_dev()
+    c, p, o, s = to_dev()
     cuda.synchronize()
     t1 = time.perf_counter()
-    _launch(kern, blocks, tpb, args)
+    _launch(kern, blocks, tpb, (c, p, bud, o, s))
     t2 = time.perf_counter()
-    for host, devarr in zip((theta_out, trace, nrec, status, steps_done), out):
+    for host, devarr in zip(out, o):
         devarr.copy_to_host(host)
     t3 = time.perf_counter()
     last_timing.clear()

@@ -137,22 +137,10 @@ def _pair_is_cached(rule: str, problem: str) -> bool:
     """Best-effort: the generated driver is current and numba has a cache index for it."""
     try:
         from ..kernels import codegen
-        from ..optimizers import OPTIMIZERS
-        from ..problems import PROBLEMS
+        from ..optimizers import get_optimizer
+        from ..problems import get_problem
 
-        opt, prob = OPTIMIZERS[rule].module, PROBLEMS[problem]
-        d = codegen.cache_dir()
-        modname = f"gdbench_driver_{opt.NAME}__{prob.NAME}"
-        src = d / f"{modname}.py"
-        if not src.is_file() or src.read_text(encoding="utf-8") != codegen._render(opt, prob):
-            return False
-        import numba
-
-        pattern = f"{modname}.sweep-*.nbi"
-        if any((d / "__pycache__").glob(pattern)):
-            return True
-        nb = numba.config.CACHE_DIR  # NUMBA_CACHE_DIR moves every index under it
-        return bool(nb) and any(Path(nb).glob(f"*/{pattern}"))
+        return codegen.is_cached(get_optimizer(rule), get_problem(problem))
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 

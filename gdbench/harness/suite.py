@@ -211,15 +211,7 @@ def _executor_field(ctx: _Ctx, v: Any) -> dict[str, Any]:
 
 
 def _problem_params_allowed(name: str) -> list[str]:
-    import inspect
-
-    mod = PROBLEMS[name]
-    sig = inspect.signature(mod.build)
-    allowed = [p for p in sig.parameters if sig.parameters[p].kind == inspect.Parameter.KEYWORD_ONLY
-               and p not in ("X", "y")]
-    if mod.KIND == "data":
-        allowed += ["data", "n", "d", "cond", "noise", "separation", "flip", "seed", "target", "standardize"]
-    return list(dict.fromkeys(allowed))
+    return [p for p in PROBLEMS[name].allowed_params() if p not in ("X", "y")]
 
 
 def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | None = None,

@@ -1,72 +1,135 @@
-"""The generic step loop: any optimizer × problem × estimator × schedule × clipping.
+"""The step loop — one source for every optimizer × problem × estimator × schedule × clipping ×
+start × restart policy, on the CPU and on the GPU.
 
-This file is both a working module (bound to ``gd`` × ``quadratic`` below, so it imports and
-lints) and the *source* that :mod:`gdbench.kernels.codegen` copies into one small module per
-(optimizer, problem) pair, replacing only the block between the BIND markers. Each generated
-module therefore calls its optimizer and problem kernels directly (inlined, no function-pointer
-cost) and is cached on disk by numba like any other file.
+This file is a working module (bound to ``gd`` × ``quadratic`` on the CPU below, so it imports,
+lints and runs) and the *template* that :mod:`gdbench.kernels.codegen` copies into one small
+module per (optimizer, problem, device), replacing three marked blocks:
 
-Status codes: 0 max_steps, 1 converged, 2 diverged.
-Trace columns (per record): step, loss, grad_norm, dist_to_x* (NaN where x* is unknown).
+- ``BIND``: the pair's kernels as direct calls: ``opt_update``/``opt_init``/``opt_hyper`` pass the
+  rule's parameters *by name* (its hyper-parameters as plain numbers), ``prob_loss_grad`` and
+  ``prob_hess`` are the problem's kernels (a loss of the linear-model family: its generated
+  kernels);
+- ``DEVICE``: how a configuration is run — here the CPU: ``sweep`` runs configurations
+  ``k_lo..k_hi-1`` one after another (threads call it on disjoint ranges); the GPU variants
+  (:mod:`gdbench.cuda.codegen`) put one configuration on a thread, or on a block whose threads
+  share each gradient;
+- ``ALLOC``: where θ, g and the state live (heap arrays here, local or shared memory on a GPU).
+
+``run_config`` is written for a *block* of threads that share a configuration: every thread runs
+the same control flow (step counter, epoch position, statuses: the values that decide them are
+the same on every thread), the ``leader`` alone draws random numbers, applies the update and
+writes records, and ``barrier()`` separates phases. On the CPU the block is one thread:
+``leader`` is the constant True and ``barrier`` does nothing, so the compiled code is the plain
+loop. Estimators, schedules, clipping, recording and statuses therefore change in one place.
+
+Status codes: 0 max_steps, 1 converged, 2 diverged. Trace columns per record: step, loss,
+grad_norm, dist_to_x* (NaN where x* is unknown), restarts so far, [θ for small D].
 """
+
+import math
 
 import numpy as np
 from numba import njit
 
 from gdbench._config import JIT
 from gdbench.kernels.rng import rng_normal, rng_seed, shuffle
-from gdbench.kernels.support import _gather, _record, _touch_rows
+from gdbench.kernels.support import draw_start, gather_rows, record, rel_scale, touch_rows
 from gdbench.kernels.transforms import clip_grad, scheduled_lr
 
+# --- DEVICE BEGIN ---
+#: CPU-only row prefetch and epoch-ordered gathering (pruned at compile time elsewhere)
+PREFETCH = True
+inline_fn = njit(inline="always", **JIT)
+
+
+@njit(inline="always", **JIT)
+def barrier():
+    pass
+
+
+@njit(**JIT)
+def sweep(k_lo, k_hi, cfg, prob, bud, out, scr):
+    """Run configurations ``k_lo..k_hi-1`` one after another (releases the GIL: call it from
+    several threads on disjoint ranges to use several cores)."""
+    for k in range(k_lo, k_hi):
+        run_config(k, 0, cfg, prob, bud, out, scr)
+# --- DEVICE END ---
+
+
 # --- BIND BEGIN ---
-from gdbench.optimizers.gd import init as opt_init
-from gdbench.optimizers.gd import step as opt_step
-from gdbench.problems.quadratic import hess as prob_hess
-from gdbench.problems.quadratic import loss_grad as prob_loss_grad
+from gdbench.optimizers.gd import step as _opt_step  # noqa: E402
+from gdbench.problems.quadratic import hess as _prob_hess  # noqa: E402
+from gdbench.problems.quadratic import loss_grad as _prob_loss_grad  # noqa: E402
 
 NSTATE = 0
 NEEDS_HESSIAN = False
 IS_DATA = False
+
+
+@inline_fn
+def opt_hyper(hp):
+    return ()
+
+
+@inline_fn
+def opt_init(s, theta, hpv, hprow):
+    pass
+
+
+@inline_fn
+def opt_update(theta, g, H, s, hpv, hprow, lr, t, f, f_star):
+    _opt_step(theta, g, lr)
+
+
+@inline_fn
+def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):
+    return _prob_loss_grad(theta, X, y, prm, idx, i0, nb, g)
+
+
+@inline_fn
+def prob_hess(theta, X, y, prm, idx, i0, nb, H):
+    _prob_hess(theta, X, y, prm, idx, i0, nb, H)
 # --- BIND END ---
 
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
-#: batches of at most this many rows read the next batch's rows one step ahead (see _touch_rows)
+#: batches of at most this many rows read the next batch's rows one step ahead (see touch_rows)
 TOUCH_ROWS = 16
 #: mini-batches of at most GATHER_MAX_BATCH rows on data of at most GATHER_MAX_ELEMENTS (n·d;
 #: 128 MB of float64) read an epoch-ordered copy of the data (see run_config)
 GATHER_MAX_BATCH = 16
 GATHER_MAX_ELEMENTS = 1 << 24
+#: restarts on stall: not once the best loss is within this share of the initial gap of f*
+STALL_FLOOR = 1e-8
 
 
-# inline="always": numba inlines the body into ``sweep`` at its IR level, so the pair is compiled
-# and LLVM-optimised once instead of twice (standalone, then again inside ``sweep``): about 40 %
-# less compile time per pair (3.0 -> 1.7 CPU-s median over 4 pairs x 2 runs, loaded machine).
-@njit(inline="always", **JIT)
-def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every, stop_tol, div_factor,
-               X, y, prm, f_star, x_star, has_xstar, theta_out, trace, nrec, status, steps_done):
-    """Run configuration ``k`` for up to ``steps`` steps; write its outputs at index ``k``."""
-    D = theta0.shape[1]
-    theta = theta0[k].copy()
+
+# inline="always" (CPU): numba inlines the body into ``sweep`` at its IR level, so the pair is
+# compiled and LLVM-optimised once instead of twice (standalone, then again inside ``sweep``):
+# about 40 % less compile time per pair (3.0 -> 1.7 CPU-s median over 4 pairs x 2 runs).
+@inline_fn
+def run_config(k, tid, cfg, prob, bud, out, scr):
+    """Run configuration ``k`` (as thread ``tid`` of its block) for up to ``bud.steps`` steps;
+    write its outputs at index ``k``."""
+    D = cfg.theta0.shape[1]
+    X = prob.X
+    y = prob.y
+    prm = prob.prm
+    f_star = prob.f_star
+    steps = bud.steps
+    record_every = bud.record_every
+    n = X.shape[0] if IS_DATA else 0
+    b = cfg.batch[k]
+    full = (not IS_DATA) or b <= 0 or b >= n
+    leader = tid == 0
+    # --- ALLOC BEGIN ---
+    theta = np.empty(D)
     g = np.empty(D)
     gfull = np.empty(D)
+    best = np.empty(D)
     H = np.empty((D, D)) if NEEDS_HESSIAN else np.empty((1, 1))
     s = np.zeros((NSTATE, D))
-    hpk = hp[k]
-    opt_init(s, hpk)
-    lr = lrs[k]
-    skind = int(sched[k, 0])
-    sp1 = sched[k, 1]
-    sp2 = sched[k, 2]
-    ckind = int(clip[k, 0])
-    cval = clip[k, 1]
-    sigma = noise[k]
-
-    n = X.shape[0] if IS_DATA else 0
-    b = batch[k]
-    full = (not IS_DATA) or b <= 0 or b >= n
-    perm = np.arange(n)
     st = np.empty(2, dtype=np.uint64)
-    rng_seed(st, seeds[k])
+    perm = np.arange(n)
     # small mini-batches (SGD) read the rows of an epoch-shuffled copy of (X, y) in order: the
     # copy is one pass of independent loads per epoch, after which no step waits on a cache miss
     # for a randomly placed row (same rows, same order: bit-identical results). Larger batches
@@ -75,47 +138,85 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
     Xg = np.empty((n if gather else 0, X.shape[1]))
     yg = np.empty(n if gather else 0)
     rows = np.arange(n)
-    if not full:
-        shuffle(perm, st)
-        if gather:
-            _gather(X, y, perm, Xg, yg)
+    ws = 0
+    # --- ALLOC END ---
+    hprow = cfg.hp[k]
+    hpv = opt_hyper(hprow)
+    lr = cfg.lrs[k]
+    skind = int(cfg.sched[k, 0])
+    sp1 = cfg.sched[k, 1]
+    sp2 = cfg.sched[k, 2]
+    ckind = int(cfg.clip[k, 0])
+    cval = cfg.clip[k, 1]
+    sigma = cfg.noise[k]
+    ikind = cfg.init_kind[k]
+    rkind = int(cfg.restart[k, 0])
+    rper = int(cfg.restart[k, 1])
+    rtol = cfg.restart[k, 2]
+
+    if leader:
+        rng_seed(st, cfg.seeds[k])
+        draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
+        for i in range(D):
+            out.theta_start[k, i] = theta[i]
+        opt_init(s, theta, hpv, hprow)
+        if not full:
+            shuffle(perm, st)
+            if PREFETCH:
+                if gather:
+                    gather_rows(X, y, perm, Xg, yg)
+    barrier()
     pos = 0
     sink = 0.0
 
-    f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull)
-    scale = f0 - f_star
-    if not scale > 0.0:
-        scale = abs(f0) + 1.0
-    thresh = f_star + div_factor * scale
+    f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+    scale = rel_scale(f0, f_star)
+    thresh = f_star + bud.div_factor * scale
     r = 0
+    nres = 0
     if record_every > 0:
-        _record(trace, k, 0, 0, f0, gfull, theta, x_star, has_xstar)
+        if leader:
+            record(out.trace, k, 0, 0, f0, gfull, theta, prob.x_star, prob.has_xstar, nres)
         r = 1
     code = MAX_STEPS
-    if not np.isfinite(f0):
+    if not math.isfinite(f0):
         code = DIVERGED
-    t = 0
-    # countdown to the next record: no integer division per step
-    next_rec = record_every if record_every > 0 else steps + 1
+    # restarts: the best iterate so far (by the full loss, at records and restarts)
+    best_f = f0
+    if rkind != 0 and leader:
+        for i in range(D):
+            best[i] = theta[i]
+    last_gain = 0
+    t = 0  # steps of the run, over all restarts (the budget)
+    tl = 0  # steps since the last (re)start: the rule's and the schedule's t
+    # countdowns to the next record / periodic restart: one comparison per step
+    next_rec = min(record_every, steps) if record_every > 0 else steps + 1
+    next_res = rper if rkind == 1 else steps + 1
+    next_ev = min(next_rec, next_res)
     while t < steps and code == MAX_STEPS:
         t += 1
+        tl += 1
         if full:
-            fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g)
+            fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
             if NEEDS_HESSIAN:
                 prob_hess(theta, X, y, prm, perm, 0, -1, H)
         else:
             if pos >= n:
-                shuffle(perm, st)
+                if leader:
+                    shuffle(perm, st)
+                    if PREFETCH:
+                        if gather:
+                            gather_rows(X, y, perm, Xg, yg)
+                barrier()
                 pos = 0
-                if gather:
-                    _gather(X, y, perm, Xg, yg)
             nb = min(b, n - pos)
-            if gather:
-                fb = prob_loss_grad(theta, Xg, yg, prm, rows, pos, nb, g)
+            if PREFETCH and gather:
+                fb = prob_loss_grad(theta, Xg, yg, prm, rows, pos, nb, g, ws)
             else:
-                if nb <= TOUCH_ROWS and pos + nb < n:
-                    sink += _touch_rows(X, perm, pos + nb, min(nb, n - pos - nb))
-                fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g)
+                if PREFETCH:
+                    if nb <= TOUCH_ROWS and pos + nb < n:
+                        sink += touch_rows(X, perm, pos + nb, min(nb, n - pos - nb))
+                fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g, ws)
             if NEEDS_HESSIAN:
                 prob_hess(theta, X, y, prm, perm, pos, nb, H)
             pos += nb
@@ -123,40 +224,89 @@ def run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, reco
             code = DIVERGED
             t -= 1
             break
-        if sigma > 0.0:
-            for i in range(D):
-                g[i] += sigma * rng_normal(st)
-        if ckind != 0:
-            clip_grad(g, ckind, cval)
-        opt_step(theta, g, H, s, hpk, scheduled_lr(lr, skind, sp1, sp2, t), t)
-        if t == next_rec or (t == steps and record_every > 0):
-            next_rec += record_every
-            f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull)
-            _record(trace, k, r, t, f, gfull, theta, x_star, has_xstar)
-            r += 1
-            if not (f <= thresh):
-                code = DIVERGED
-            elif stop_tol > 0.0 and f - f_star <= stop_tol * scale:
-                code = CONVERGED
+        if leader:
+            if sigma > 0.0:
+                for i in range(D):
+                    g[i] += sigma * rng_normal(st)
+            if ckind != 0:
+                clip_grad(g, ckind, cval)
+            opt_update(theta, g, H, s, hpv, hprow, scheduled_lr(lr, skind, sp1, sp2, tl), tl, fb, f_star)
+        barrier()
+        if t == next_ev:
+            restart = False
+            evaluated = False
+            if t == next_rec:
+                next_rec = min(next_rec + record_every, steps)
+                f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+                evaluated = True
+                if leader:
+                    record(out.trace, k, r, t, f, gfull, theta, prob.x_star, prob.has_xstar, nres)
+                r += 1
+                if not (f <= thresh):
+                    code = DIVERGED
+                else:
+                    if rkind != 0:
+                        if f < best_f - rtol * scale:
+                            last_gain = t
+                        if f < best_f:
+                            best_f = f
+                            if leader:
+                                for i in range(D):
+                                    best[i] = theta[i]
+                        restart = rkind == 2 and t - last_gain >= rper and best_f - f_star > STALL_FLOOR * scale
+                    if bud.stop_tol > 0.0 and f - f_star <= bud.stop_tol * scale:
+                        code = CONVERGED
+            if rkind == 1 and t == next_res:
+                next_res += rper
+                restart = True
+            if restart and code == MAX_STEPS and t < steps:
+                if not evaluated:  # a periodic restart between records: is this iterate the best so far?
+                    f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+                    if f < best_f:
+                        best_f = f
+                        if leader:
+                            for i in range(D):
+                                best[i] = theta[i]
+                nres += 1
+                tl = 0
+                last_gain = t
+                if leader:
+                    draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
+                    for j in range(NSTATE):
+                        for i in range(D):
+                            s[j, i] = 0.0
+                    opt_init(s, theta, hpv, hprow)
+                barrier()
+                f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+                thresh = max(thresh, f_star + bud.div_factor * rel_scale(f, f_star))
+                if f < best_f:
+                    best_f = f
+                    if leader:
+                        for i in range(D):
+                            best[i] = theta[i]
+                if record_every > 0:
+                    if leader:
+                        record(out.trace, k, r, t, f, gfull, theta, prob.x_star, prob.has_xstar, nres)
+                    r += 1
+            next_ev = min(next_rec, next_res)
     if code == MAX_STEPS and record_every <= 0:
         # no records: still report whether the last iterate is finite
-        fl = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull)
+        fl = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
         if not (fl <= thresh):
             code = DIVERGED
-    for i in range(D):
-        theta_out[k, i] = theta[i]
-    if sink == 1.2345e-300:  # never true; keeps the prefetch loads alive
-        nrec[k] = -1
-    nrec[k] = r
-    status[k] = code
-    steps_done[k] = t
-
-
-@njit(**JIT)
-def sweep(k_lo, k_hi, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every, stop_tol, div_factor,
-          X, y, prm, f_star, x_star, has_xstar, theta_out, trace, nrec, status, steps_done):
-    """Run configurations ``k_lo..k_hi-1`` one after another (releases the GIL: call it from
-    several threads on disjoint ranges to use several cores)."""
-    for k in range(k_lo, k_hi):
-        run_config(k, theta0, hp, lrs, sched, clip, batch, noise, seeds, steps, record_every, stop_tol,
-                   div_factor, X, y, prm, f_star, x_star, has_xstar, theta_out, trace, nrec, status, steps_done)
+        elif rkind != 0 and fl < best_f:
+            best_f = fl
+            if leader:
+                for i in range(D):
+                    best[i] = theta[i]
+    if leader:
+        use_best = rkind != 0 and code != DIVERGED
+        for i in range(D):
+            out.theta[k, i] = best[i] if use_best else theta[i]
+        if PREFETCH:
+            if sink == 1.2345e-300:  # never true; keeps the prefetch loads alive
+                out.nrec[k] = -1
+        out.nrec[k] = r
+        out.status[k] = code
+        out.steps_done[k] = t
+        out.restarts[k] = nres

@@ -1,4 +1,8 @@
-"""Registry of update rules: one module per rule, one line per module here."""
+"""Registry of update rules: one module per rule, one line per module here.
+
+Rules of your own (a file, or an installed package's entry point in the group
+``gdbench.optimizers``) join the registry through :func:`gdbench.plugins.register`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,17 @@ from . import adadelta, adagrad, adam, adamw, amsgrad, gd, momentum, nadam, nest
 from .base import Optimizer
 
 OPTIMIZERS: dict[str, Optimizer] = {
-    m.NAME: Optimizer.from_module(m)
-    for m in (gd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw, amsgrad, nadam, newton)
+    o.name: o for o in map(Optimizer.from_module, (
+        gd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw, amsgrad, nadam, newton))
 }
 
 
 def get_optimizer(name: str) -> Optimizer:
-    """The registry record for ``name``; a ValueError lists the allowed names otherwise."""
+    """The registry record for ``name`` (installed plugins included); ValueError lists the allowed names."""
+    if isinstance(name, str) and name not in OPTIMIZERS:
+        from ..plugins import load_entry_points
+
+        load_entry_points()
     try:
         return OPTIMIZERS[name]
     except (KeyError, TypeError):

@@ -25,14 +25,7 @@ STATE = ("square_avg", "acc_delta")
 
 
 @njit(**JIT)
-def init(s, hp):
-    pass
-
-
-@njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    rho = hp[0]
-    eps = hp[1]
+def step(theta, g, s, lr, rho, eps):
     v = s[0]
     u = s[1]
     for i in range(theta.shape[0]):
@@ -42,8 +35,7 @@ def step(theta, g, H, s, hp, lr, t):
         theta[i] -= lr * d
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    rho, eps = hp
+def reference(theta, g, s, lr, rho, eps):
     s[0] = rho * s[0] + (1.0 - rho) * g * g
     d = np.sqrt(s[1] + eps) / np.sqrt(s[0] + eps) * g
     s[1] = rho * s[1] + (1.0 - rho) * d * d

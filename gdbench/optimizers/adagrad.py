@@ -24,23 +24,21 @@ STATE = ("sum",)
 
 
 @njit(**JIT)
-def init(s, hp):
+def init(s, initial_accumulator_value):
     for i in range(s.shape[1]):
-        s[0, i] = hp[1]
+        s[0, i] = initial_accumulator_value
 
 
 @njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    clr = lr / (1.0 + (t - 1) * hp[0])
-    eps = hp[2]
+def step(theta, g, s, lr, t, lr_decay, eps):
+    clr = lr / (1.0 + (t - 1) * lr_decay)
     acc = s[0]
     for i in range(theta.shape[0]):
         acc[i] += g[i] * g[i]
         theta[i] -= clr * g[i] / (np.sqrt(acc[i]) + eps)
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    lr_decay, _, eps = hp
+def reference(theta, g, s, lr, t, lr_decay, eps):
     clr = lr / (1.0 + (t - 1) * lr_decay)
     s[0] = s[0] + g * g
     theta -= clr * g / (np.sqrt(s[0]) + eps)

@@ -27,19 +27,16 @@ STATE = ("exp_avg", "exp_avg_sq", "beta1_power", "beta2_power")
 
 
 @njit(**JIT)
-def init(s, hp):
+def init(s):
     for i in range(s.shape[1]):  # β1ᵗ and β2ᵗ as running products (element 0 is used)
         s[2, i] = 1.0
         s[3, i] = 1.0
 
 
 @njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    b1 = hp[0]
-    b2 = hp[1]
-    eps = hp[2]
-    p1 = s[2, 0] * b1  # β1ᵗ = β1·β1ᵗ⁻¹: a multiply instead of a pow per step (≤ t ulp from pow)
-    p2 = s[3, 0] * b2
+def step(theta, g, s, lr, beta1, beta2, eps):
+    p1 = s[2, 0] * beta1  # β1ᵗ = β1·β1ᵗ⁻¹: a multiply instead of a pow per step (≤ t ulp from pow)
+    p2 = s[3, 0] * beta2
     s[2, 0] = p1
     s[3, 0] = p2
     step_size = lr / (1.0 - p1)
@@ -47,15 +44,14 @@ def step(theta, g, H, s, hp, lr, t):
     m = s[0]
     v = s[1]
     for i in range(theta.shape[0]):
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i]
         theta[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    b1, b2, eps = hp
-    s[0] = b1 * s[0] + (1.0 - b1) * g
-    s[1] = b2 * s[1] + (1.0 - b2) * g * g
-    m_hat = s[0] / (1.0 - b1**t)
-    v_hat = s[1] / (1.0 - b2**t)
+def reference(theta, g, s, lr, t, beta1, beta2, eps):
+    s[0] = beta1 * s[0] + (1.0 - beta1) * g
+    s[1] = beta2 * s[1] + (1.0 - beta2) * g * g
+    m_hat = s[0] / (1.0 - beta1**t)
+    v_hat = s[1] / (1.0 - beta2**t)
     theta -= lr * m_hat / (np.sqrt(v_hat) + eps)

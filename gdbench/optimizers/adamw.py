@@ -28,20 +28,17 @@ STATE = ("exp_avg", "exp_avg_sq", "beta1_power", "beta2_power")
 
 
 @njit(**JIT)
-def init(s, hp):
+def init(s):
     for i in range(s.shape[1]):  # β1ᵗ and β2ᵗ as running products (element 0 is used)
         s[2, i] = 1.0
         s[3, i] = 1.0
 
 
 @njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    b1 = hp[0]
-    b2 = hp[1]
-    eps = hp[2]
-    decay = 1.0 - lr * hp[3]
-    p1 = s[2, 0] * b1  # β1ᵗ = β1·β1ᵗ⁻¹: a multiply instead of a pow per step (≤ t ulp from pow)
-    p2 = s[3, 0] * b2
+def step(theta, g, s, lr, beta1, beta2, eps, weight_decay):
+    decay = 1.0 - lr * weight_decay
+    p1 = s[2, 0] * beta1  # β1ᵗ = β1·β1ᵗ⁻¹: a multiply instead of a pow per step (≤ t ulp from pow)
+    p2 = s[3, 0] * beta2
     s[2, 0] = p1
     s[3, 0] = p2
     step_size = lr / (1.0 - p1)
@@ -50,14 +47,13 @@ def step(theta, g, H, s, hp, lr, t):
     v = s[1]
     for i in range(theta.shape[0]):
         theta[i] *= decay
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i]
         theta[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    b1, b2, eps, wd = hp
-    theta *= 1.0 - lr * wd
-    s[0] = b1 * s[0] + (1.0 - b1) * g
-    s[1] = b2 * s[1] + (1.0 - b2) * g * g
-    theta -= lr * (s[0] / (1.0 - b1**t)) / (np.sqrt(s[1] / (1.0 - b2**t)) + eps)
+def reference(theta, g, s, lr, t, beta1, beta2, eps, weight_decay):
+    theta *= 1.0 - lr * weight_decay
+    s[0] = beta1 * s[0] + (1.0 - beta1) * g
+    s[1] = beta2 * s[1] + (1.0 - beta2) * g * g
+    theta -= lr * (s[0] / (1.0 - beta1**t)) / (np.sqrt(s[1] / (1.0 - beta2**t)) + eps)

@@ -20,15 +20,10 @@ STATE: tuple[str, ...] = ()
 
 
 @njit(**JIT)
-def init(s, hp):
-    pass
-
-
-@njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
+def step(theta, g, lr):
     for i in range(theta.shape[0]):
         theta[i] -= lr * g[i]
 
 
-def reference(theta, g, H, s, hp, lr, t):
+def reference(theta, g, lr):
     theta -= lr * g

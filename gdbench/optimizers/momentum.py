@@ -23,14 +23,8 @@ STATE = ("buf",)
 
 
 @njit(**JIT)
-def init(s, hp):
-    pass
-
-
-@njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    mu = hp[0]
-    damp = 1.0 - hp[1]
+def step(theta, g, s, lr, t, momentum, dampening):
+    damp = 1.0 - dampening
     b = s[0]
     if t == 1:
         for i in range(theta.shape[0]):
@@ -38,11 +32,10 @@ def step(theta, g, H, s, hp, lr, t):
             theta[i] -= lr * b[i]
     else:
         for i in range(theta.shape[0]):
-            b[i] = mu * b[i] + damp * g[i]
+            b[i] = momentum * b[i] + damp * g[i]
             theta[i] -= lr * b[i]
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    mu, damp = hp
-    s[0] = g.copy() if t == 1 else mu * s[0] + (1.0 - damp) * g
+def reference(theta, g, s, lr, t, momentum, dampening):
+    s[0] = g.copy() if t == 1 else momentum * s[0] + (1.0 - dampening) * g
     theta -= lr * s[0]

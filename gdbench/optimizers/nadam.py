@@ -30,42 +30,37 @@ STATE = ("exp_avg", "exp_avg_sq", "mu_product")
 
 
 @njit(**JIT)
-def init(s, hp):
+def init(s):
     for i in range(s.shape[1]):
         s[2, i] = 1.0
 
 
 @njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    b1 = hp[0]
-    b2 = hp[1]
-    eps = hp[2]
-    md = hp[3]
-    mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
-    mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
+def step(theta, g, s, lr, t, beta1, beta2, eps, momentum_decay):
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     mu_prod = s[2, 0] * mu
     s[2, 0] = mu_prod
-    bc2 = 1.0 - b2**t
+    bc2 = 1.0 - beta2**t
     c_g = lr * (1.0 - mu) / (1.0 - mu_prod)
     c_m = lr * mu_next / (1.0 - mu_prod * mu_next)
     m = s[0]
     v = s[1]
     for i in range(theta.shape[0]):
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i]
         d = np.sqrt(v[i] / bc2) + eps
         theta[i] -= c_g * g[i] / d
         theta[i] -= c_m * m[i] / d
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    b1, b2, eps, md = hp
-    mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
-    mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
+def reference(theta, g, s, lr, t, beta1, beta2, eps, momentum_decay):
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     s[2, 0] *= mu
     prod = s[2, 0]
-    s[0] = b1 * s[0] + (1.0 - b1) * g
-    s[1] = b2 * s[1] + (1.0 - b2) * g * g
-    d = np.sqrt(s[1] / (1.0 - b2**t)) + eps
+    s[0] = beta1 * s[0] + (1.0 - beta1) * g
+    s[1] = beta2 * s[1] + (1.0 - beta2) * g * g
+    d = np.sqrt(s[1] / (1.0 - beta2**t)) + eps
     theta -= lr * (1.0 - mu) / (1.0 - prod) * g / d
     theta -= lr * mu_next / (1.0 - prod * mu_next) * s[0] / d

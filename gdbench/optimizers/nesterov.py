@@ -24,21 +24,14 @@ STATE = ("buf",)
 
 
 @njit(**JIT)
-def init(s, hp):
-    pass
-
-
-@njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    mu = hp[0]
+def step(theta, g, s, lr, t, momentum):
     b = s[0]
     first = t == 1
     for i in range(theta.shape[0]):
-        b[i] = g[i] if first else mu * b[i] + g[i]
-        theta[i] -= lr * (g[i] + mu * b[i])
+        b[i] = g[i] if first else momentum * b[i] + g[i]
+        theta[i] -= lr * (g[i] + momentum * b[i])
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    (mu,) = hp
-    s[0] = g.copy() if t == 1 else mu * s[0] + g
-    theta -= lr * (g + mu * s[0])
+def reference(theta, g, s, lr, t, momentum):
+    s[0] = g.copy() if t == 1 else momentum * s[0] + g
+    theta -= lr * (g + momentum * s[0])

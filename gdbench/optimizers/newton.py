@@ -22,12 +22,6 @@ SUMMARY = "damped Newton: θ ← θ − lr·(H + ridge·I)⁻¹g (needs a Hessia
 HYPER = {"lr": 1.0, "ridge": 0.0}
 BOUNDS = {"ridge": NONNEG}
 STATE = ("direction",)
-NEEDS_HESSIAN = True
-
-
-@njit(**JIT)
-def init(s, hp):
-    pass
 
 
 @njit(**JIT)
@@ -64,8 +58,7 @@ def solve_inplace(A, x):
 
 
 @njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    ridge = hp[0]
+def step(theta, g, H, s, lr, ridge):
     d = s[0]
     for i in range(theta.shape[0]):
         d[i] = g[i]
@@ -75,7 +68,6 @@ def step(theta, g, H, s, hp, lr, t):
         theta[i] -= lr * d[i]
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    (ridge,) = hp
+def reference(theta, g, H, s, lr, ridge):
     s[0] = np.linalg.solve(H + ridge * np.eye(theta.shape[0]), g)
     theta -= lr * s[0]

@@ -23,21 +23,13 @@ STATE = ("square_avg",)
 
 
 @njit(**JIT)
-def init(s, hp):
-    pass
-
-
-@njit(**JIT)
-def step(theta, g, H, s, hp, lr, t):
-    a = hp[0]
-    eps = hp[1]
+def step(theta, g, s, lr, alpha, eps):
     v = s[0]
     for i in range(theta.shape[0]):
-        v[i] = a * v[i] + (1.0 - a) * g[i] * g[i]
+        v[i] = alpha * v[i] + (1.0 - alpha) * g[i] * g[i]
         theta[i] -= lr * g[i] / (np.sqrt(v[i]) + eps)
 
 
-def reference(theta, g, H, s, hp, lr, t):
-    alpha, eps = hp
+def reference(theta, g, s, lr, alpha, eps):
     s[0] = alpha * s[0] + (1.0 - alpha) * g * g
     theta -= lr * g / (np.sqrt(s[0]) + eps)

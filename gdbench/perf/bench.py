@@ -232,9 +232,10 @@ def bare_problem(name: str, X: np.ndarray, y: np.ndarray, l2: float):
 
 
 def _mod(name: str):
-    import importlib
+    """The compiled kernels of a loss of the linear-model family (loss_grad, loss_grad_rows)."""
+    from ..problems import PROBLEMS
 
-    return importlib.import_module(f"gdbench.problems.{name}")
+    return PROBLEMS[name].kernels
 
 
 # --------------------------------------------------------------------------- 1. fused full batch

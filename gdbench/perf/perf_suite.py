@@ -16,7 +16,6 @@ Benchmarks (``--small``: the sizes of ``gdbench perf --fast``):
 
 from __future__ import annotations
 
-import importlib
 import time
 
 import numpy as np
@@ -56,7 +55,7 @@ def build(small: bool, name: str):
         idx = np.zeros(0, dtype=np.int64)
         prm = np.array([1e-3])
         g = np.empty(d + 1)
-        mod = importlib.import_module(f"gdbench.problems.{name.split('_')[2]}")
+        mod = gdbench.problems.PROBLEMS[name.split("_")[2]].kernels
         mod.loss_grad_rows(theta, X, y, prm, idx, 0, -1, g)
 
         def fused(loops):

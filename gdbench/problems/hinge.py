@@ -1,8 +1,10 @@
-"""Linear SVM: L2-regularised hinge loss with labels ±1 and an unregularised bias.
+"""Linear SVM: L2-regularised hinge loss with labels ±1 and an unregularised bias (a loss of the
+linear-model family).
 
     f(w, b) = (1/n) Σᵢ max(0, 1 − yᵢ·(xᵢᵀw + b)) + (λ/2)‖w‖²,   λ > 0
 
-The (sub)gradient uses 0 at the kink (1 − yᵢzᵢ = 0). There is no Hessian.
+Per sample: ℓ(z, y) = max(0, 1 − yz), ∂ℓ/∂z = −y where 1 − yz > 0, else 0 (the subgradient 0 at
+the kink). There is no Hessian.
 
 f* comes from an exact solver of the dual
     max_α Σαᵢ − (1/2λ)‖Σ αᵢyᵢxᵢ‖²   s.t. 0 ≤ αᵢ ≤ 1/n,  Σ αᵢyᵢ = 0
@@ -14,122 +16,29 @@ tolerance until the duality gap P(w, b) − D(α) is ≤ 1e-10; the certificate 
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
-from ._linear import finish_l2, sum_row_blocks
-from .base import Problem, check_data, data_problem_dim, x0_or_default
-from .datasets import resolve_data
+from .._config import JIT
 
 NAME = "hinge"
 SUMMARY = "linear SVM, hinge loss + (λ/2)‖w‖², subgradient (exact dual solver for f*)"
-KIND = "data"
-HAS_HESSIAN = False
-PARAMS = {"data": "synthetic", "n": 1000, "d": 10, "cond": 1.0, "separation": 1.0, "flip": 0.05, "seed": 0,
-          "l2": 1e-2}
+KIND = "linear"
+TASK = "classification"
+PARAMS: dict[str, float] = {}
+L2 = 1e-2
 GAP_TOL = 1e-10
 
 
-@njit(**JIT_ROWS)
-def loss_grad(theta, X, y, prm, idx, i0, nb, g):
-    n, d = X.shape
-    lam = prm[0]
-    full = nb < 0
-    m = n if full else nb
-    for j in range(d + 1):
-        g[j] = 0.0
-    b = theta[d]
-    f = 0.0
-    for jj in range(m):
-        i = jj if full else idx[i0 + jj]
-        z = b
-        for j in range(d):
-            z += X[i, j] * theta[j]
-        h = 1.0 - y[i] * z
-        if h > 0.0:
-            f += h
-            c = -y[i]
-            for j in range(d):
-                g[j] += c * X[i, j]
-            g[d] += c
-    return finish_l2(theta, g, f, m, 1.0 / m, lam)
-
-
-@njit(**JIT_ROWS)
-def _rows_block(theta, X, y, lo, hi, a):
-    """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ max(0, hᵢ) into a[d+1] over rows lo..hi-1,
-    hᵢ = 1 − yᵢ·(xᵢᵀw + b), cᵢ = −yᵢ where hᵢ > 0 else 0 (branch-free, two rows per pass)."""
-    d = X.shape[1]
-    b = theta[d]
-    f = 0.0
-    sc = 0.0
-    i = lo
-    # pairs of rows pay off while a row is short (d = 64: 1.3x); at d = 512 single rows are faster
-    while d <= 128 and i + 2 <= hi:
-        x0 = X[i]
-        x1 = X[i + 1]
-        z0 = b
-        z1 = b
-        for j in range(d):
-            z0 += x0[j] * theta[j]
-            z1 += x1[j] * theta[j]
-        h0 = 1.0 - y[i] * z0
-        h1 = 1.0 - y[i + 1] * z1
-        c0 = 0.0
-        c1 = 0.0
-        if h0 > 0.0:
-            f += h0
-            c0 = -y[i]
-        if h1 > 0.0:
-            f += h1
-            c1 = -y[i + 1]
-        if c0 != 0.0 or c1 != 0.0:
-            sc += c0 + c1
-            for j in range(d):
-                a[j] += c0 * x0[j] + c1 * x1[j]
-        i += 2
-    while i < hi:
-        x0 = X[i]
-        z0 = b
-        for j in range(d):
-            z0 += x0[j] * theta[j]
-        h0 = 1.0 - y[i] * z0
-        if h0 > 0.0:
-            f += h0
-            sc -= y[i]
-            for j in range(d):
-                a[j] -= y[i] * x0[j]
-        i += 1
-    a[d] = sc
-    a[d + 1] = f
-
-
-@njit(**JIT_ROWS_PAR)
-def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
-    """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
-
-    Rows are cut into ``ROW_BLOCKS`` contiguous blocks (fewer when n is smaller); each block
-    accumulates its partial sums in its own padded row, and the blocks are added in block order,
-    so the result does not depend on the number of threads. Mini-batches (nb ≥ 0) use the
-    serial kernel.
-    """
-    if nb >= 0:
-        return loss_grad(theta, X, y, prm, idx, i0, nb, g)
-    n, d = X.shape
-    nbk = min(ROW_BLOCKS, max(n, 1))
-    acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
-    for k in prange(nbk):
-        _rows_block(theta, X, y, k * n // nbk, (k + 1) * n // nbk, acc[k])
-    f = sum_row_blocks(acc, g)
-    return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
+@njit(**JIT)
+def loss(z, y):
+    h = 1.0 - y * z
+    return h if h > 0.0 else 0.0
 
 
 @njit(**JIT)
-def hess(theta, X, y, prm, idx, i0, nb, H):
-    raise NotImplementedError("hinge has no Hessian")
+def dloss(z, y):
+    return -y if 1.0 - y * z > 0.0 else 0.0
 
 
 @njit(**JIT)
@@ -311,18 +220,13 @@ def solve(X: np.ndarray, y: np.ndarray, lam: float):
     return theta, alpha, float(gap)
 
 
-def build(*, X=None, y=None, l2: float = 1e-2, x0=None, **data) -> Problem:
-    """A hinge (linear SVM) problem on given (X, y ∈ ±1) or on generated / loaded data."""
-    X, y = check_data(NAME, *resolve_data(NAME, "classification", X=X, y=y, **data), labels_pm1=True)
-    l2 = float(l2)
-    if not np.isfinite(l2) or l2 <= 0:
+def optimum(p) -> tuple[float, None]:
+    """(f*, None): the exact dual solver's primal value; (α, gap, θ) are kept in ``p.info``."""
+    l2 = float(p.prm[0])
+    if not l2 > 0:
         raise ValueError(f"problem {NAME!r}: l2 must be > 0 (the exact dual solver needs it), got {l2!r}")
-    theta, alpha, gap = solve(X, y, l2)
-    p = Problem(NAME, sys.modules[__name__], X, y, np.array([l2]), x0_or_default(NAME, x0, data_problem_dim(X)),
-                0.0, None, {"n": X.shape[0], "d": X.shape[1], "l2": l2, "duality_gap": gap})
-    p.f_star = p.loss(theta)
-    p.info["theta_star"] = theta
-    p.info["dual_alpha"] = alpha
+    theta, alpha, gap = solve(p.X, p.y, l2)
     if gap > GAP_TOL:
         raise ValueError(f"problem {NAME!r}: exact solver reached duality gap {gap:.2e} > {GAP_TOL}")
-    return p
+    p.info.update(duality_gap=gap, theta_star=theta, dual_alpha=alpha)
+    return p.loss(theta), None

@@ -1,0 +1,168 @@
+"""The kernels of the linear-model family, written once for every loss ℓ(z, y).
+
+    f(w, b) = (1/m)·Σᵢ ℓ(zᵢ, yᵢ) + (λ/2)‖w‖²,   zᵢ = xᵢᵀw + b,   θ = [w, b],   prm = [λ, loss params]
+    ∇f = (1/m)·Σᵢ ∂ℓ/∂z(zᵢ, yᵢ)·[xᵢ, 1] + λ·[w, 0]        ∇²f = (1/m)·Σᵢ ∂²ℓ/∂z²·[xᵢ, 1][xᵢ, 1]ᵀ + λ·diag(1, …, 1, 0)
+
+This file is a working module (bound to linreg's squared error below) and the template that
+:func:`gdbench.kernels.codegen.problem_kernels` copies into one module per loss, replacing the
+BIND block: the loss's ``loss``/``dloss``/``d2loss`` are inlined into every kernel at numba's IR
+level (so they get the row kernels' flags: vectorised dot products, FMA contraction) and receive
+the loss's parameters by name. The same per-row formulas then serve the serial kernel (SGD and
+mini-batches), the fused multi-core full-batch kernel and the Hessian; the GPU block reduction
+(:mod:`gdbench.cuda.codegen`) compiles the same two functions as device functions.
+"""
+
+import importlib
+
+import numpy as np
+from numba import njit, prange
+
+from gdbench._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
+from gdbench.problems._linear import finish_l2, sum_row_blocks
+
+# --- BIND BEGIN ---
+_loss_module = importlib.import_module("gdbench.problems.linreg")  # (gdbench.problems.linreg is a factory)
+
+_loss = njit(inline="always", **JIT_ROWS)(_loss_module.loss.py_func)
+_dloss = njit(inline="always", **JIT_ROWS)(_loss_module.dloss.py_func)
+_d2loss = njit(inline="always", **JIT)(_loss_module.d2loss.py_func)
+HAS_D2 = True
+
+
+@njit(inline="always", **JIT_ROWS)
+def row_loss(z, yi, prm):
+    return _loss(z, yi)
+
+
+@njit(inline="always", **JIT_ROWS)
+def row_dloss(z, yi, prm):
+    return _dloss(z, yi)
+
+
+@njit(inline="always", **JIT)
+def row_d2loss(z, yi, prm):
+    return _d2loss(z, yi)
+# --- BIND END ---
+
+#: rows of at most this width are processed two at a time by the fused kernel (θ loads and the
+#: reduction shared by the pair: 1.3x at d = 64); wider rows one at a time (faster at d = 512)
+PAIR_MAX_D = 128
+
+
+@njit(**JIT_ROWS)
+def loss_grad(theta, X, y, prm, idx, i0, nb, g):
+    """f and ∇f (into g) over the rows idx[i0:i0+nb], or all rows in order when nb < 0."""
+    n, d = X.shape
+    full = nb < 0
+    m = n if full else nb
+    for j in range(d + 1):
+        g[j] = 0.0
+    b = theta[d]
+    f = 0.0
+    for jj in range(m):
+        i = jj if full else idx[i0 + jj]
+        z = b
+        for j in range(d):
+            z += X[i, j] * theta[j]
+        f += row_loss(z, y[i], prm)
+        c = row_dloss(z, y[i], prm)
+        if c != 0.0:  # rows that do not move the gradient (e.g. hinge margins met) cost one dot product
+            for j in range(d):
+                g[j] += c * X[i, j]
+            g[d] += c
+    return finish_l2(theta, g, f, m, 1.0 / m, prm[0])
+
+
+@njit(**JIT_ROWS)
+def _rows_block(theta, X, y, prm, lo, hi, a):
+    """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ ℓᵢ into a[d+1] over rows lo..hi-1 (cᵢ = ∂ℓ/∂z);
+    two rows per pass while rows are short, so that each gradient element is loaded and stored
+    once per pair."""
+    d = X.shape[1]
+    b = theta[d]
+    f = 0.0
+    sc = 0.0
+    i = lo
+    while d <= PAIR_MAX_D and i + 2 <= hi:
+        x0 = X[i]
+        x1 = X[i + 1]
+        z0 = b
+        z1 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+            z1 += x1[j] * theta[j]
+        f += row_loss(z0, y[i], prm) + row_loss(z1, y[i + 1], prm)
+        c0 = row_dloss(z0, y[i], prm)
+        c1 = row_dloss(z1, y[i + 1], prm)
+        if c0 != 0.0 or c1 != 0.0:
+            sc += c0 + c1
+            for j in range(d):
+                a[j] += c0 * x0[j] + c1 * x1[j]
+        i += 2
+    while i < hi:
+        x0 = X[i]
+        z0 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+        f += row_loss(z0, y[i], prm)
+        c0 = row_dloss(z0, y[i], prm)
+        if c0 != 0.0:
+            sc += c0
+            for j in range(d):
+                a[j] += c0 * x0[j]
+        i += 1
+    a[d] = sc
+    a[d + 1] = f
+
+
+@njit(**JIT_ROWS_PAR)
+def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
+    """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
+
+    Rows are cut into ``ROW_BLOCKS`` contiguous blocks (fewer when n is smaller); each block
+    accumulates its partial sums in its own padded row, and the blocks are added in block order,
+    so the result does not depend on the number of threads. Mini-batches (nb ≥ 0) use the
+    serial kernel.
+    """
+    if nb >= 0:
+        return loss_grad(theta, X, y, prm, idx, i0, nb, g)
+    n, d = X.shape
+    nbk = min(ROW_BLOCKS, max(n, 1))
+    acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
+    for k in prange(nbk):
+        _rows_block(theta, X, y, prm, k * n // nbk, (k + 1) * n // nbk, acc[k])
+    f = sum_row_blocks(acc, g)
+    return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
+
+
+@njit(**JIT)
+def hess(theta, X, y, prm, idx, i0, nb, H):
+    """∇²f over the same rows as ``loss_grad`` (needs the loss's ``d2loss``)."""
+    if not HAS_D2:
+        raise NotImplementedError("this loss has no d2loss: no Hessian")
+    n, d = X.shape
+    full = nb < 0
+    m = n if full else nb
+    for a in range(d + 1):
+        for c in range(d + 1):
+            H[a, c] = 0.0
+    b = theta[d]
+    for jj in range(m):
+        i = jj if full else idx[i0 + jj]
+        z = b
+        for j in range(d):
+            z += X[i, j] * theta[j]
+        w = row_d2loss(z, y[i], prm)
+        for a in range(d):
+            xa = w * X[i, a]
+            for c in range(a, d):
+                H[a, c] += xa * X[i, c]
+            H[a, d] += xa
+        H[d, d] += w
+    s = 1.0 / m
+    for a in range(d + 1):
+        for c in range(a, d + 1):
+            H[a, c] *= s
+            H[c, a] = H[a, c]
+    for a in range(d):
+        H[a, a] += prm[0]
