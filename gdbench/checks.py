@@ -61,11 +61,13 @@ def explain(e: BaseException, files: list[str]) -> str:
 
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines() if ln.strip()]
-    # numba: "Failed in nopython mode pipeline (step: ...)" then the real reason
+    # numba: "Failed in nopython mode pipeline (step: ...)" then the real reason, and for a missing
+    # overload the signature it looked for (">>> add(float64, unicode_type)")
+    sig = next((ln[4:] for ln in lines if ln.startswith(">>> ")), None)
     for ln in lines:
         if not ln.startswith(("Failed in ", "During: ", "File ")) and not ln.startswith("^"):
-            return ln[:300]
-    return lines[0][:300] if lines else ""
+            return (ln + (f" ({sig})" if sig and sig not in ln else ""))[:400]
+    return lines[0][:400] if lines else ""
 
 
 # ------------------------------------------------------------------------------------------------ references

@@ -19,6 +19,7 @@ from .errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("gdbench.harness.cmd_run", "run a suite (default: quick) and write results/<suite>/"),
     "list": ("gdbench.harness.cmd_list", "list optimizers, problems and suites with their parameters"),
+    "check": ("gdbench.harness.cmd_check", "validate plugin files (update rules, problems) before using them"),
     "report": ("gdbench.harness.cmd_report", "redraw tables and figures from saved results"),
     "compare": ("gdbench.harness.cmd_compare", "compare two result folders; exit 1 on convergence changes"),
     "bench": ("gdbench.perf.cmd_bench", "time gdbench against NumPy, torch, scikit-learn and the roofline"),

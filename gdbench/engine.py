@@ -8,9 +8,10 @@ idle. ``device="cuda"`` hands the same records to one GPU launch (:mod:`gdbench.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,26 @@ def classify(code: int, trace: np.ndarray, f_star: float) -> str:
     if first - second < 1e-4 * scale and second > 1e-8 * scale:
         return "stalled"
     return name
+
+
+class CompileError(ValueError):
+    """A rule or problem that numba cannot compile: one line at the user's file and line."""
+
+
+@contextlib.contextmanager
+def compile_errors(opt: Optimizer, problem: Problem) -> Iterator[None]:
+    """Turn numba's multi-page compile errors into one :class:`CompileError` naming the plugin's line."""
+    try:
+        yield
+    except Exception as e:
+        from numba.core.errors import NumbaError
+
+        if not isinstance(e, NumbaError):
+            raise
+        from .checks import explain
+
+        files = [f for f in (opt.path, problem.definition.path) if f]
+        raise CompileError(f"cannot compile {opt.name!r} x {problem.name!r}: {explain(e, files)}") from None
 
 
 def _threads(requested: int | None) -> int:
@@ -236,7 +257,8 @@ def sweep(
         require_cuda()
         from .cuda.sweep import run_records
 
-        wall, compile_s = run_records(problem, opt, cfg, prob, bud, out)
+        with compile_errors(opt, problem):
+            wall, compile_s = run_records(problem, opt, cfg, prob, bud, out)
         T = 1
     else:
         from .kernels.codegen import driver
@@ -258,7 +280,8 @@ def sweep(
         t0 = time.perf_counter()
         sigs = getattr(drv.sweep, "signatures", None)  # None: NUMBA_DISABLE_JIT=1 (plain Python)
         compiled_before = len(sigs) if sigs is not None else 0
-        call(0, 0)  # compile (or load from the disk cache) outside the timed region
+        with compile_errors(opt, problem):
+            call(0, 0)  # compile (or load from the disk cache) outside the timed region
         sigs = getattr(drv.sweep, "signatures", None)
         compile_s = time.perf_counter() - t0 if sigs is not None and len(sigs) > compiled_before else 0.0
 

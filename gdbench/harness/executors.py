@@ -5,7 +5,9 @@ The contract (stable; ``gdbench.harness.dask_executor`` builds on it)
 - The unit of work is a :class:`GroupTask`: ONE (problem spec, optimizer rule) pair and the list
   of configurations to run on it (with their stable run ids), plus the step budget, recording
   interval, tolerances and device. It is a frozen dataclass of plain Python values (str, int,
-  float, tuples, dicts of those): picklable, small, and hashable by ``group_id``. Problem data
+  float, tuples, dicts of those): picklable, small, and hashable by ``group_id``. A rule or
+  problem that is a plugin travels as its source (``plugins``: ``gdbench.plugins.PluginSource``),
+  which the worker loads first (``gdbench.plugins.ensure``): no shared folder needed. Problem data
   is NOT in the task: the worker builds it from ``problem_params`` with
   ``gdbench.problems.make(problem, **problem_params)`` (generated from a seed or read from a
   path the worker can see), so nothing large travels through a scheduler.
@@ -72,6 +74,7 @@ class GroupTask:
     escape_frac: float = 0.1  # saddle escape: f < f_saddle - escape_frac * (f_saddle - f*)
     device: str = "cpu"  # passed to gdbench.sweep as device= only when not "cpu"
     threads: int | None = None  # gdbench.sweep threads (None: numba's default)
+    plugins: tuple[Any, ...] = ()  # gdbench.plugins.PluginSource of the rule/problem: their source travels
 
     @property
     def n_runs(self) -> int:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .metrics import performance_profile, steps_col
 from .store import atomic_write_bytes
-from .tables import summarize
+from .tables import estimated_optima, problem_label, summarize
 
 FLOOR = 1e-12  # relative suboptimality at or below this is drawn at it (log scale)
 
@@ -93,6 +93,7 @@ def _best_lookup(runs: pd.DataFrame, meta: dict[str, Any]):
 
 def fig_convergence(runs, traces, meta, best, path: Path, *, time_axis: bool) -> Path | None:
     plt = _plt()
+    est = estimated_optima(runs)
     problems = list(dict.fromkeys(runs["problem"]))
     variants = list(dict.fromkeys(runs["variant"]))
     sty = _styles(variants)
@@ -125,7 +126,7 @@ def fig_convergence(runs, traces, meta, best, path: Path, *, time_axis: bool) ->
         else:
             ax.set_xlabel("step")
         ax.set_ylabel("(f − f*) / (f₀ − f*)")
-        ax.set_title(f"{prob}")
+        ax.set_title(problem_label(prob, est))
     for ax in list(axes.flat)[len(problems):]:
         ax.set_visible(False)
     order = [v for v in variants if v in handles]
@@ -240,7 +241,10 @@ def fig_trajectories(runs, best, path: Path) -> Path | None:
             g = runs[(runs["problem"] == prob) & (runs["run_name"] == rn)].sort_values("seed")
             row = g.iloc[0]
             key = f"lr={row['lr']:g}" if per_lr else str(row["variant"])
-            paths[key] = trajectory(problem, str(row["rule"]), _config_of(row), int(row["steps_done"]))
+            try:
+                paths[key] = trajectory(problem, str(row["rule"]), _config_of(row), int(row["steps_done"]))
+            except ValueError:  # a plugin rule not loaded in this process: no path to redraw
+                continue
         # view box: start, optimum, and the path points that did not run away
         f0 = problem.loss(problem.x0)
         pts = [problem.x0[None, :]]

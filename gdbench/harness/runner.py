@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -148,12 +149,14 @@ def _pair_is_cached(rule: str, problem: str) -> bool:
 _TINY = {"data": {"n": 8, "d": 2}, "analytic": {}}
 
 
-def compile_pair(rule: str, problem: str) -> tuple[str, str, float]:
+def compile_pair(rule: str, problem: str, plugins: tuple = ()) -> tuple[str, str, float]:
     """Compile (or load) the driver of one pair with a one-step sweep on a tiny instance."""
     t0 = time.perf_counter()
     import gdbench
+    from gdbench.plugins import ensure
     from gdbench.problems import PROBLEMS, make
 
+    ensure(plugins)
     p = make(problem, **_TINY[PROBLEMS[problem].KIND])
     gdbench.sweep(p, rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1)
     return rule, problem, time.perf_counter() - t0
@@ -163,7 +166,8 @@ def _one_thread() -> None:
     os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
-def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], None]) -> dict[str, Any]:
+def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], None],
+               plugins: dict[tuple[str, str], tuple] | None = None) -> dict[str, Any]:
     """Compile the uncached ``pairs`` in a pool of ``workers`` processes, filling numba's disk
     cache before the timed runs (the in-process runs then only load them). Measured slower than
     :class:`BackgroundCompiler` on the shared 2-core machine; kept for ``--compile-mode pool``."""
@@ -177,17 +181,21 @@ def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], 
     w = min(workers, len(cold))
     log(f"compiling {len(cold)} uncached (rule, problem) drivers in {w} processes ...")
     with ProcessPoolExecutor(w, mp_context=mp.get_context("spawn"), initializer=_one_thread) as ex:
-        list(ex.map(compile_pair, *zip(*cold)))
+        list(ex.map(compile_pair, *zip(*cold), [(plugins or {}).get(pq, ()) for pq in cold]))
     info.update(workers=w, wall_s=time.perf_counter() - t0)
     log(f"compiled {len(cold)} drivers in {info['wall_s']:.1f} s")
     return info
 
 
 def _compile_from_stdin() -> None:  # pragma: no cover - runs in the helper process
+    from gdbench.plugins import PluginSource, ensure
+
     for line in sys.stdin:
-        rule, problem = json.loads(line)
+        rule, problem, plugins = json.loads(line)
+        sources = tuple(PluginSource(**x) for x in plugins)
+        ensure(sources)
         if not _pair_is_cached(rule, problem):
-            compile_pair(rule, problem)
+            compile_pair(rule, problem, sources)
 
 
 class BackgroundCompiler:
@@ -196,8 +204,10 @@ class BackgroundCompiler:
     cores compile at once and nobody waits for a pool (at most one pair is compiled twice).
     numba writes its cache files atomically, so stopping a helper half-way is safe."""
 
-    def __init__(self, pairs: list[tuple[str, str]], workers: int = 1) -> None:
+    def __init__(self, pairs: list[tuple[str, str]], workers: int = 1,
+                 plugins: dict[tuple[str, str], tuple] | None = None) -> None:
         self.cold = [pq for pq in pairs if not _pair_is_cached(*pq)]
+        plugins = plugins or {}
         self.procs: list[subprocess.Popen] = []
         if len(self.cold) < 2 or workers < 1:
             return
@@ -209,7 +219,8 @@ class BackgroundCompiler:
             p = subprocess.Popen([sys.executable, "-c", "from gdbench.harness.runner import _compile_from_stdin; "
                                   "_compile_from_stdin()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, env=env, text=True)
-            p.stdin.write("".join(json.dumps(pq) + "\n" for pq in back[w::workers]))
+            p.stdin.write("".join(json.dumps([*pq, [dataclasses.asdict(x) for x in plugins.get(pq, ())]]) + "\n"
+                                  for pq in back[w::workers]))
             p.stdin.close()
             self.procs.append(p)
 
@@ -249,6 +260,23 @@ class BackgroundCompiler:
 # --------------------------------------------------------------------------------------------
 
 
+def _preflight_plugins(plan: Plan) -> None:
+    """Compile (or load) every pair that involves a plugin before the results folder is touched: a
+    rule or loss that numba cannot compile is one line naming its file and line, exit 2, and the
+    previous results stay. Built-in pairs are not compiled here."""
+    from ..errors import UserError
+
+    seen = set()
+    for t in plan.tasks:
+        if not t.plugins or (t.rule, t.problem_name) in seen:
+            continue
+        seen.add((t.rule, t.problem_name))
+        try:
+            compile_pair(t.rule, t.problem_name, t.plugins)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+
+
 def _clean_folder(out: Path) -> None:
     """Remove the outputs of a previous run (only files gdbench writes)."""
     shutil.rmtree(out / "parts", ignore_errors=True)
@@ -277,6 +305,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         ex = make_executor(executor, scheduler=scheduler, workers=workers)
         stack.callback(ex.close)  # also on an error before the loop below (close is idempotent)
         t_ex = time.perf_counter() - t_ex
+        _preflight_plugins(plan)  # a plugin that does not compile fails here, before anything is deleted
         if not resume:
             _clean_folder(out)
         done = store.finished_run_ids() if resume else set()
@@ -295,9 +324,10 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         if tasks and executor == "local" and precompile_workers:
             order = list(dict.fromkeys((t.rule, t.problem_name) for t in tasks))
             if compile_mode == "pool":
-                pre = precompile(order, precompile_workers, log)
+                pre = precompile(order, precompile_workers, log, {(t.rule, t.problem_name): t.plugins for t in tasks})
             else:
-                helper = BackgroundCompiler(order, precompile_workers)
+                helper = BackgroundCompiler(order, precompile_workers,
+                                            {(t.rule, t.problem_name): t.plugins for t in tasks})
                 stack.callback(helper.stop)
                 pre = helper.info()
                 if helper.procs:
@@ -329,6 +359,8 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
             "run": {"started": started, "wall_s": round(wall, 3), "runs_this_session": n_runs, "resumed": resume,
                     "precompile": pre},
             "skipped": plan.skipped,
+            "plugins": [x.describe() for x in plan.plugins],
+            "optima": plan.optima,
         }
         atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, sort_keys=False) + "\n")
         write_report(out, figures=figures)

@@ -45,6 +45,7 @@ TOP_FIELDS = {
     "threads": "threads per sweep (integer >= 1; default: all cores)",
     "executor": "where groups run: a name (local, processes, dask) or a table {name, scheduler, workers}; "
                 "the command line overrides it",
+    "plugins": "plugin files of yours (update rules, problems, losses), paths relative to the suite file",
     "problems": "table of problems",
     "optimizers": "table of optimizer variants",
 }
@@ -72,6 +73,8 @@ class Plan:
     variants: dict[str, str]  # variant -> rule
     skipped: list[str] = field(default_factory=list)
     description: str = ""
+    plugins: list[Any] = field(default_factory=list)  # gdbench.plugins.PluginSource of every plugin used
+    optima: dict[str, dict[str, Any]] = field(default_factory=dict)  # problem label -> f*, its source
 
     @property
     def n_runs(self) -> int:
@@ -210,6 +213,34 @@ def _executor_field(ctx: _Ctx, v: Any) -> dict[str, Any]:
     return out
 
 
+def _plugin_path(ctx: _Ctx, suite_dir: Path, fld: str, value: str) -> Path:
+    p = Path(value).expanduser()
+    if not p.is_absolute():
+        p = suite_dir / p if (suite_dir / p).exists() else Path.cwd() / p
+    if not p.is_file():
+        raise ctx.err(fld, f"plugin file {value!r} does not exist (relative paths are looked up next to the suite "
+                      "file, then in the current folder)")
+    return p
+
+
+def _register(ctx: _Ctx, suite_dir: Path, fld: str, value: str, kind: str) -> str:
+    """A plugin file named in a suite field: registered, and its registry name returned."""
+    from ..plugins import register
+
+    try:
+        rec = register(_plugin_path(ctx, suite_dir, fld, value))
+    except ValueError as e:
+        raise ctx.err(fld, str(e)) from None
+    got = "optimizer" if hasattr(rec, "step_params") else "problem"
+    if got != kind:
+        raise ctx.err(fld, f"{value!r} is a {got} plugin, not a{'n' if kind == 'optimizer' else ''} {kind}")
+    return rec.name
+
+
+def _is_plugin_path(v: Any) -> bool:
+    return isinstance(v, str) and v.endswith(".py")
+
+
 def _problem_params_allowed(name: str) -> list[str]:
     return [p for p in PROBLEMS[name].allowed_params() if p not in ("X", "y")]
 
@@ -264,6 +295,21 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         thr = _int_field(ctx, "threads", thr, 1)
     executor = _executor_field(ctx, doc.get("executor"))
 
+    # --- plugins: files named here, and installed packages' entry points ----------------------
+    from ..plugins import load_entry_points, source_of
+
+    load_entry_points()
+    plug = doc.get("plugins", [])
+    if not isinstance(plug, list) or not all(isinstance(x, str) for x in plug):
+        raise ctx.err("plugins", f"must be a list of paths to .py files, got {plug!r}")
+    for x in plug:
+        from ..plugins import register
+
+        try:
+            register(_plugin_path(ctx, path.parent, "plugins", x))
+        except ValueError as e:
+            raise ctx.err("plugins", str(e)) from None
+
     # --- problems ---------------------------------------------------------------------------
     probs = doc.get("problems")
     if not isinstance(probs, dict) or not probs:
@@ -275,6 +321,8 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         if not isinstance(spec, dict):
             raise ctx.err(where, "must be a table of parameters")
         pname = spec.get("problem", label)
+        if _is_plugin_path(pname):
+            pname = _register(ctx, path.parent, f"{where}.problem", pname, "problem")
         if pname not in PROBLEMS:
             raise ctx.err(f"{where}.problem" if "problem" in spec else where,
                           f"unknown problem {pname!r}; allowed: {', '.join(PROBLEMS)}")
@@ -327,6 +375,8 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             raise ctx.err(where, "must be a table of hyper-parameters")
         default_rule = "gd" if vname in ESTIMATOR_VARIANTS else vname
         rule = spec.get("rule", default_rule)
+        if _is_plugin_path(rule):
+            rule = _register(ctx, path.parent, f"{where}.rule", rule, "optimizer")
         if rule not in OPTIMIZERS:
             raise ctx.err(f"{where}.rule" if "rule" in spec else where,
                           f"unknown optimizer {rule!r}; allowed: {', '.join(OPTIMIZERS)} "
@@ -409,6 +459,9 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         written = {k: v for k, v in probs[label].items() if k not in PROBLEM_META or k == "problem"}
         common = {"problem": label, "spec": written, "rule": rule, "steps": st, "record_every": rec,
                   "stop_tol": stop_tol, "div_factor": div_factor, "time_budget_s": time_budget, "device": dev}
+        sources = tuple(x for x in (source_of(OPTIMIZERS[rule]), source_of(PROBLEMS[pspec["problem"]])) if x)
+        if sources:  # a plugin's content is part of its runs' identity: an edited file reruns them
+            common["plugins"] = {x.name: x.sha256 for x in sources}
         gid = f"{label}__{rule}__{hashlib.sha256(_canon(common).encode()).hexdigest()[:10]}"
         run_ids, configs, labels = [], [], []
         for vname, rname, cfg in entries:
@@ -426,7 +479,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             group_id=gid, suite=name, problem=label, problem_name=pspec["problem"], problem_params=params, rule=rule,
             run_ids=tuple(run_ids), configs=tuple(configs), labels=tuple(labels), steps=st, record_every=rec,
             tolerances=tolerances, stop_tol=stop_tol, div_factor=div_factor, time_budget_s=time_budget,
-            timing_steps=min(timing_steps, st), escape_frac=escape_frac, device=dev, threads=thr))
+            timing_steps=min(timing_steps, st), escape_frac=escape_frac, device=dev, threads=thr, plugins=sources))
     if filter_ and not tasks:
         raise SuiteError(f"{ctx.file}: --filter {filter_!r} matches no run; runs are named like "
                          f"'<problem>/<variant>[lr=...]'")
@@ -438,7 +491,11 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         shown = str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         shown = str(path)
+    used = {x.module: x for t in tasks for x in t.plugins}
+    optima = {label: {"problem": problems[label]["problem"], "f_star": float(b.f_star),
+                      "f_star_source": b.f_star_source} for label, b in built.items()}
     return Plan(name=name, path=shown, sha256=hashlib.sha256(raw).hexdigest(), settings=settings, tasks=tasks,
+                plugins=sorted(used.values(), key=lambda x: (x.kind, x.name)), optima=optima,
                 problems=problems, variants=variants, skipped=skipped, description=str(doc.get("description", "")))
 
 

@@ -87,7 +87,22 @@ def summarize(runs: pd.DataFrame, tolerances: Sequence[float], target_tol: float
     return order(cells), order(best)
 
 
-def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_tol: float) -> str:
+def estimated_optima(runs: pd.DataFrame) -> dict[str, str]:
+    """problem label -> how its f* was estimated, for the problems whose f* is not exact."""
+    if "f_star_source" not in runs:
+        return {}
+    est = runs.loc[runs["f_star_source"].astype(str) != "exact", ["problem", "f_star_source"]]
+    est = est.drop_duplicates("problem")
+    return dict(zip(est["problem"].astype(str), est["f_star_source"].astype(str)))
+
+
+def problem_label(problem: str, estimated: dict[str, str]) -> str:
+    """The problem's name, marked where its f* is estimated (so no suboptimality passes for exact)."""
+    return f"{problem} (f* estimated)" if problem in estimated else problem
+
+
+def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_tol: float,
+                      estimated: dict[str, str] | None = None) -> str:
     show = [t for t in (1e-4, 1e-6) if t in tolerances] or list(tolerances)[:2]
     header = ["problem", "optimizer", "best lr", *[f"steps to {tol_label(t)}" for t in show],
               f"time to {tol_label(show[0])}", f"success ({tol_label(target_tol)})", "ERT (steps)",
@@ -95,7 +110,7 @@ def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_to
     rows = []
     for _, r in best.iterrows():
         rows.append([
-            str(r["problem"]), str(r["variant"]), fmt_num(r["lr"]),
+            problem_label(str(r["problem"]), estimated or {}), str(r["variant"]), fmt_num(r["lr"]),
             *[fmt_band(r[f"{steps_col(t)}_med"], r[f"{steps_col(t)}_p10"], r[f"{steps_col(t)}_p90"]) for t in show],
             fmt_time(r[f"time_to_{tol_label(show[0])}_med"]),
             f"{r['success'] * 100:.0f} %", fmt_steps(r["ert"]), fmt_num(r["final_rel_med"]), str(r["statuses"]),
@@ -144,6 +159,18 @@ def escape_table(best: pd.DataFrame) -> str | None:
     return md_table(["problem", "optimizer", "lr", "escape step (median [10–90 %])"], rows, "lllr")
 
 
+def _provenance_lines(estimated: dict[str, str], plugins: list[dict[str, str]]) -> list[str]:
+    out = []
+    if estimated:
+        which = ", ".join(f"{k} ({v})" for k, v in estimated.items())
+        out.append(f"- f* is **estimated**, not exact, for: {which}; their suboptimalities are relative to that "
+                   "estimate")
+    if plugins:
+        which = ", ".join(f"{x['name']} ({x['kind']}, `{x['path']}`, sha256 `{x['sha256'][:12]}`)" for x in plugins)
+        out.append(f"- plugins: {which}")
+    return out
+
+
 def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
     """summary.md as text."""
     s = meta.get("suite", {})
@@ -156,6 +183,7 @@ def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
     runs["problem"] = runs["problem"].astype(str)
     runs["variant"] = runs["variant"].astype(str)
     _, best = summarize(runs, tolerances, target)
+    est = estimated_optima(runs)
     env = meta.get("environment", {})
     out = [f"# gdbench results: suite `{s.get('name', '?')}`", ""]
     if s.get("description"):
@@ -167,6 +195,7 @@ def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
         f"recorded every {s.get('record_every', '?')} (unless a problem overrides them)",
         f"- tolerances on relative suboptimality (f − f*)/(f₀ − f*): {', '.join(tol_label(t) for t in tolerances)}; "
         f"target {tol_label(target)}; runs stop at {fmt_num(s.get('stop_tol'))} (0 = never)",
+        *_provenance_lines(est, meta.get("plugins") or []),
         f"- machine: {env.get('cpu', '?')}, {env.get('threads', '?')} threads; gdbench {env.get('gdbench', '?')}, "
         f"numba {env.get('numba', '?')}, git `{str(env.get('git_commit', '?'))[:10]}`",
         "",
@@ -177,7 +206,7 @@ def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
         "ns/step measured without recording and compilation. ERT = (steps of successes + budget of failures) / "
         "successes.",
         "",
-        convergence_table(best, tolerances, target),
+        convergence_table(best, tolerances, target, est),
         "",
         "## Timing",
         "",

@@ -27,6 +27,8 @@ import numpy as np
 from .executors import GroupResult, GroupTask
 from .metrics import escape_step, rel_scale, steps_col, steps_to_tol, time_col, tol_label
 
+#: trace record layout (gdbench.kernels.records.TRACE_FIXED): restarts so far, then θ for small D
+RESTARTS_COL, THETA_COL = 4, 5
 #: columns of the runs table that depend on timing (ignored by ``gdbench compare``)
 TIMING_COLUMNS_PREFIX = ("time_to_", "ns_per_step", "compile_s", "wall_s", "grad_evals_per_s", "host", "pid")
 
@@ -66,6 +68,10 @@ def run_group(task: GroupTask) -> GroupResult:
 
     t_start = time.perf_counter()
     host, pid = socket.gethostname(), os.getpid()
+    if task.plugins:  # the task carries its plugins' sources: no shared folder needed
+        from gdbench.plugins import ensure
+
+        ensure(task.plugins)
     problem = build_problem(task.problem_name, task.problem_params)
     configs = [dict(c) for c in task.configs]
     kw = _sweep_kwargs(task)
@@ -120,6 +126,7 @@ def run_group(task: GroupTask) -> GroupResult:
     runs: list[dict[str, Any]] = []
     tr_cols: dict[str, list[np.ndarray]] = {c: [] for c in (
         "run_id", "step", "time_s", "loss", "grad_norm", "dist_to_opt", "suboptimality", "rel_suboptimality")}
+    restarting = any(c.get("restart") for c in configs)
     for k in range(K):
         r, j = results[k]
         rec = r.trace[j, : r.nrec[j]]
@@ -131,8 +138,9 @@ def run_group(task: GroupTask) -> GroupResult:
         ge_step = float((b if 0 < b < n else n) if problem.kind == "data" else 1)
         ns = float(ns_per_step[k])
         theta = r.theta[j]
-        final_loss = float(loss[-1]) if len(loss) else math.nan
         cfg = r.configs[j]
+        # a run with restarts returns its best iterate: its final loss is the best recorded
+        final_loss = (float(np.nanmin(loss)) if cfg.get("restart") else float(loss[-1])) if len(loss) else math.nan
         row: dict[str, Any] = {
             "run_id": task.run_ids[k],
             "suite": task.suite,
@@ -158,6 +166,7 @@ def run_group(task: GroupTask) -> GroupResult:
             "status": r.status[j],
             "steps_done": int(r.steps_done[j]),
             "f_star": f_star,
+            "f_star_source": problem.f_star_source,
             "f0": f0,
             "final_loss": final_loss,
             "final_subopt": final_loss - f_star,
@@ -173,6 +182,8 @@ def run_group(task: GroupTask) -> GroupResult:
             row[steps_col(tol)] = s
             row[f"grad_evals_to_{tol_label(tol)}"] = s * ge_step
             row[f"epochs_to_{tol_label(tol)}"] = s * ge_step / n if n else math.nan
+        if restarting:
+            row["restarts"] = int(r.restarts[j])
         row["escape_step"] = (escape_step(steps_arr, loss, float(f_saddle), f_star, task.escape_frac)
                               if f_saddle is not None else math.nan)
         # timing columns (ignored by compare)
@@ -193,7 +204,9 @@ def run_group(task: GroupTask) -> GroupResult:
         tr_cols["dist_to_opt"].append(rec[:, 3].copy())
         tr_cols["suboptimality"].append(loss - f_star)
         tr_cols["rel_suboptimality"].append(rel)
-        for i in range(rec.shape[1] - 4):  # the iterate, recorded for problems of dimension <= 2
-            tr_cols.setdefault(f"theta_{i}", []).append(rec[:, 4 + i].copy())
+        for i in range(rec.shape[1] - THETA_COL):  # the iterate, recorded for problems of dimension <= 2
+            tr_cols.setdefault(f"theta_{i}", []).append(rec[:, THETA_COL + i].copy())
+        if restarting:
+            tr_cols.setdefault("restarts", []).append(rec[:, RESTARTS_COL].astype(np.int64))
     traces = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in tr_cols.items()}
     return GroupResult(task.group_id, runs, traces, host=host, pid=pid, wall_s=time.perf_counter() - t_start)

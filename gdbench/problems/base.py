@@ -138,7 +138,8 @@ class Problem:
         return H
 
     def __repr__(self) -> str:
-        extra = ", ".join(f"{k}={v}" for k, v in self.info.items() if np.isscalar(v))
+        extra = ", ".join(f"{k}={v}" for k, v in self.info.items()
+                          if np.isscalar(v) and k not in ("n", "f_star_source"))
         est = "" if self.f_star_exact else f" ({self.f_star_source})"
         return (f"Problem({self.name}, dim={self.dim}, n={self.n}, f*={self.f_star:.6g}{est}"
                 f"{', ' if extra else ''}{extra})")
