@@ -11,10 +11,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import datasets, hinge, linreg, logistic, quadratic, rosenbrock, saddle
+from . import (
+    datasets,
+    double_well,
+    himmelblau,
+    hinge,
+    linreg,
+    logistic,
+    quadratic,
+    rastrigin,
+    rosenbrock,
+    saddle,
+    six_hump_camel,
+    styblinski_tang,
+)
 from .base import Problem
 
-PROBLEMS: dict[str, Any] = {m.NAME: m for m in (linreg, logistic, hinge, rosenbrock, saddle, quadratic)}
+PROBLEMS: dict[str, Any] = {m.NAME: m for m in (linreg, logistic, hinge, rosenbrock, saddle, quadratic,
+                                                 double_well, himmelblau, six_hump_camel, styblinski_tang, rastrigin)}
 
 
 def get_problem_module(name: str):
