@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     out: list[str] = []
     if args.what in (None, "optimizers"):
-        out.append("Optimizers (update rules; every one takes batch_size, schedule, clip, noise too):")
+        out.append("Optimizers (update rules; every one takes batch_size, schedule, clip, noise, init, restart too):")
         w = max(map(len, OPTIMIZERS)) + 2
         for name, o in OPTIMIZERS.items():
             out.append(f"  {name:<{w}}{o.summary}")
@@ -36,7 +36,11 @@ def run(args: argparse.Namespace) -> int:
         w = max(map(len, PROBLEMS)) + 2
         for name, m in PROBLEMS.items():
             out.append(f"  {name:<{w}}{m.SUMMARY}")
-            out.append(f"  {'':<{w}}{m.KIND}; parameters: {_params(m.PARAMS)}")
+            out.append(f"  {'':<{w}}{m.KIND}; parameters: {_params(m.PARAMS) or 'none'}")
+        out.append("  Random starts (suite: init in [problems.X] or a variant): init = {dist = \"uniform\", low, high} "
+                   "or {dist = \"normal\", scale, center}")
+        out.append("  Restarts (suite: a variant's restart, needs a random init): restart = {every = k} or "
+                   "{on = \"stall\", window = 100, tol = 1e-4}")
         out.append("")
     if args.what in (None, "suites"):
         out.append("Suites (gdbench run NAME):")
