@@ -45,7 +45,7 @@ KINDS = ("global", "local", "unresolved", "diverged")
 RUN_COLUMNS = ("basin", "basin_kind", "basin_f", "basin_dist")
 #: keys of a configuration that do not change where a start goes (removed for the basin map)
 MAP_DROP = ("seed", "init", "restart", "x0")
-#: local minima named per grid point in the shares table (the rest are summed as "others")
+#: local minima named per grid point in the shares table (the rest are summed as "k more")
 TOP_LOCAL = 3
 
 
@@ -174,7 +174,7 @@ def _shares(g: pd.DataFrame) -> dict[str, Any]:
     top = [f"{lab} {_pct(c / len(g))}" for lab, c in local.head(TOP_LOCAL).items()]
     rest = int(local.iloc[TOP_LOCAL:].sum())
     if rest:
-        top.append(f"{len(local) - TOP_LOCAL} others {_pct(rest / len(g))}")
+        top.append(f"{len(local) - TOP_LOCAL} more {_pct(rest / len(g))}")
     return {k: float(kinds.get(k, 0.0)) for k in KINDS} | {"locals": ", ".join(top) or "–"}
 
 

@@ -4,7 +4,8 @@ start ends in (:mod:`gdbench.harness.basins` states the rule). Read from the sav
 only the contour lines of f and the markers of the minima are computed here.
 
 Up to ``CATEGORICAL_MAX`` distinct minima: one colour per minimum (★ in the legend marks global
-ones); more (Rastrigin's lattice): coloured by the value f of the minimum reached. Unresolved
+ones); more (Rastrigin's lattice): global minima red, local ones coloured by their value f
+(viridis, up to the largest value of a minimum inside the map's box). Unresolved
 starts are light grey, diverged ones black. Variants with restarts are left out (from a fixed
 start they follow the map of the same rule without restarts until they restart).
 """
@@ -21,6 +22,7 @@ from .basins import _pct, load_basins, text_columns
 
 CATEGORICAL_MAX = 10
 UNRESOLVED, DIVERGED = (0.85, 0.85, 0.85, 1.0), (0.0, 0.0, 0.0, 1.0)
+GLOBAL = (0.84, 0.15, 0.16, 1.0)  # global minima when colouring by value
 
 
 def _panels(runs: pd.DataFrame, best: pd.DataFrame, maps: pd.DataFrame) -> dict[str, list[tuple[str, pd.Series]]]:
@@ -66,14 +68,15 @@ def fig_basin_maps(runs: pd.DataFrame, best: pd.DataFrame, results: Path, path: 
         categorical = len(labels) <= CATEGORICAL_MAX
         cmap = plt.get_cmap("tab10")
         colors = {lab: cmap(i % 10) for i, lab in enumerate(labels)}
-        fvals = found.set_index("basin")["basin_f"]
-        fmin, fmax = (float(fvals.min()), float(fvals.max())) if len(fvals) else (0.0, 1.0)
         G = int(pm["ix"].max()) + 1
         extent = (pm["x0_0"].min(), pm["x0_0"].max(), pm["x0_1"].min(), pm["x0_1"].max())
         xs = np.linspace(extent[0], extent[1], 120)
         ys = np.linspace(extent[2], extent[3], 120)
         Z = np.array([[problem.loss(np.array([x, y])) for x in xs] for y in ys])
         inside = problem.info["minima"].listed(limit=100_000, box=((extent[0], extent[2]), (extent[1], extent[3])))
+        # the value scale of the local minima: those inside the map's box (starts may end further out)
+        loc = [f for _, f, k in inside if k == "local"] or [float(problem.f_star) + 1.0]
+        fmin, fmax = min(loc), max(loc)
         for c, (variant, row) in enumerate(items):
             ax = axes[r, c]
             m = pm[pm["map_key"] == str(row["map_key"])]
@@ -83,6 +86,7 @@ def fig_basin_maps(runs: pd.DataFrame, best: pd.DataFrame, results: Path, path: 
             else:
                 t = (m["basin_f"].to_numpy(dtype=float) - fmin) / ((fmax - fmin) or 1.0)
                 cols = plt.get_cmap("viridis")(np.sqrt(np.clip(np.nan_to_num(t), 0.0, 1.0)))
+                cols[kind == "global"] = GLOBAL
             cols[kind == "unresolved"] = UNRESOLVED
             cols[kind == "diverged"] = DIVERGED
             img = np.zeros((G, G, 4))
@@ -107,8 +111,10 @@ def fig_basin_maps(runs: pd.DataFrame, best: pd.DataFrame, results: Path, path: 
             handles = [Patch(color=colors[lab], label=f"{'★ ' if k == 'global' else ''}{lab} f={fmt(f)}")
                        for lab, k, f in zip(labels, found["basin_kind"], found["basin_f"])] + handles
         else:
-            handles = [Line2D([], [], color=plt.get_cmap("viridis")(0.0), lw=6, label=f"f = {fmt(fmin)} (global)"),
-                       Line2D([], [], color=plt.get_cmap("viridis")(1.0), lw=6, label=f"f = {fmt(fmax)}")] + handles
+            vir = plt.get_cmap("viridis")
+            handles = [Patch(color=GLOBAL, label=f"★ global (f = {fmt(problem.f_star)})"),
+                       Line2D([], [], color=vir(0.0), lw=6, label=f"local, f = {fmt(fmin)}"),
+                       Line2D([], [], color=vir(1.0), lw=6, label=f"local, f ≥ {fmt(fmax)}")] + handles
         axes[r, len(items) - 1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7,
                                        frameon=False, title="start ends in", title_fontsize=7)
     fig.suptitle("Basin maps: each pixel a start, coloured by the minimum it ends in (best lr, no restarts; "
