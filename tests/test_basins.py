@@ -204,8 +204,7 @@ problem = "double_well"
 d = 1
 [optimizers.gd]
 lr = [0.003, 0.01]
-[optimizers.gd_long]
-rule = "gd"
+[optimizers.momentum]
 lr = [0.01]
 problems = ["camel"]
 """
@@ -225,14 +224,14 @@ def test_basin_map_table_runs_columns_summary_and_figure(mapped):
     path, out = mapped
     runs = read_table(out / "runs.parquet") if (out / "runs.parquet").exists() else read_table(out / "runs.csv")
     maps = basins.load_basins(out)
-    # one map per distinct configuration of the 2-D problem (gd and gd_long at lr 0.01 share one)
-    assert len(maps) == 2 * 36 and set(maps["map_key"]) == {'{"lr":0.003}', '{"lr":0.01}'}
+    # one map per rule and distinct configuration of the 2-D problem (gd and momentum share lr 0.01)
+    assert len(maps) == 3 * 36 and set(maps["map_key"]) == {'{"lr":0.003}', '{"lr":0.01}'}
     assert set(maps["problem"]) == {"camel"} and sorted(set(maps["ix"])) == list(range(6))
     assert maps["x0_0"].min() == -3.0 and maps["x0_1"].max() == 2.0
     cam = runs[runs["problem"] == "camel"]
     for _, r in cam.iterrows():
-        m = maps[maps["map_key"] == r["map_key"]]
-        assert r["map_global_share"] == pytest.approx((m["basin_kind"] == "global").mean())
+        m = basins.map_of(maps, r)
+        assert len(m) == 36 and r["map_global_share"] == pytest.approx((m["basin_kind"] == "global").mean())
     assert runs.loc[runs["problem"] == "dw", "map_key"].eq("").all()
     assert runs.loc[runs["problem"] == "dw", "map_global_share"].isna().all()
     # x_start / x_final and the basin columns
@@ -279,7 +278,7 @@ def test_consolidation_keeps_one_copy_and_drops_a_stale_table(mapped, tmp_path):
     dup = parts[0].with_name(parts[0].name.replace(".basins.", ".dup.basins."))
     shutil.copy(parts[0], dup)  # not next to a runs part: ignored
     store.consolidate()
-    assert len(basins.load_basins(copy)) == 72
+    assert len(basins.load_basins(copy)) == 3 * 36
     for p in (copy / "parts").glob("*.basins.*"):
         p.unlink()
     store.consolidate()

@@ -136,6 +136,13 @@ def text_columns(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
+def map_of(maps: pd.DataFrame, run: pd.Series) -> pd.DataFrame:
+    """The rows of the basins table that are the map of ``run`` (a row of the runs table): same
+    problem, update rule and configuration (several rules share a configuration such as an lr)."""
+    return maps[(maps["problem"] == run["problem"]) & (maps["rule"] == run["rule"])
+                & (maps["map_key"] == run["map_key"])]
+
+
 def load_basins(out: str | Path) -> pd.DataFrame:
     """The basins table of a results folder (empty when the suite drew no basin map)."""
     p = find_table(Path(out), "basins")

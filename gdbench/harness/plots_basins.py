@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .basins import _pct, load_basins, text_columns
+from .basins import _pct, load_basins, map_of, text_columns
 
 CATEGORICAL_MAX = 10
 UNRESOLVED, DIVERGED = (0.85, 0.85, 0.85, 1.0), (0.0, 0.0, 0.0, 1.0)
@@ -28,14 +28,14 @@ GLOBAL = (0.84, 0.15, 0.16, 1.0)  # global minima when colouring by value
 def _panels(runs: pd.DataFrame, best: pd.DataFrame, maps: pd.DataFrame) -> dict[str, list[tuple[str, pd.Series]]]:
     """problem -> [(variant, best run row)] that have a map."""
     out: dict[str, list[tuple[str, pd.Series]]] = {}
-    keys = set(zip(maps["problem"].astype(str), maps["map_key"].astype(str)))
+    keys = set(zip(maps["problem"].astype(str), maps["rule"].astype(str), maps["map_key"].astype(str)))
     for prob in dict.fromkeys(runs["problem"].astype(str)):
         for _, b in best[best["problem"] == prob].iterrows():
             g = runs[(runs["problem"] == prob) & (runs["run_name"] == b["run_name"])]
             if g.empty or "map_key" not in g:
                 continue
             row = g.iloc[0]
-            if row.get("restart", "") or (prob, row["map_key"]) not in keys:
+            if row.get("restart", "") or (prob, str(row["rule"]), row["map_key"]) not in keys:
                 continue
             out.setdefault(prob, []).append((str(b["variant"]), row))
     return out
@@ -79,7 +79,7 @@ def fig_basin_maps(runs: pd.DataFrame, best: pd.DataFrame, results: Path, path: 
         fmin, fmax = min(loc), max(loc)
         for c, (variant, row) in enumerate(items):
             ax = axes[r, c]
-            m = pm[pm["map_key"] == str(row["map_key"])]
+            m = map_of(maps, row)
             kind = m["basin_kind"].to_numpy(dtype=str)
             if categorical:
                 cols = np.array([colors.get(lab, UNRESOLVED) for lab in m["basin"]])
