@@ -23,7 +23,16 @@ from .kernels.records import TRACE_FIXED, Budget, Configs, Outputs, ProblemArray
 from .kernels.support import rel_scale
 from .optimizers import Optimizer
 from .problems import Problem
-from .runspec import check_batch, check_int, check_noise, encode_clip, encode_init, encode_restart, encode_schedule
+from .runspec import (
+    check_batch,
+    check_int,
+    check_noise,
+    check_restart_init,
+    encode_clip,
+    encode_init,
+    encode_restart,
+    encode_schedule,
+)
 
 if TYPE_CHECKING:  # pandas costs ~0.25 s to import: loaded only when a trace frame is built
     import pandas as pd
@@ -166,9 +175,7 @@ def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any
         init_kind[k], init_a[k], init_b[k] = encode_init(c.pop("init", None), D, theta0[k])
         rk, rp, rt = encode_restart(c.get("restart"))
         c.pop("restart", None)
-        if rk and not init_kind[k]:
-            raise ValueError(f"configs[{k}]: restart needs a random start (init = {{dist = 'uniform', ...}} or "
-                             "'normal'): a restart from the same fixed x0 repeats the same run")
+        check_restart_init(rk, int(init_kind[k]))
         restart[k] = (rk, rp, rt)
         extra_records = max(extra_records, _max_restarts(rk, rp, steps))
         if c:

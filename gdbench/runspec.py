@@ -10,6 +10,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from .kernels.transforms import CLIPS, SCHEDULES
 
 SCHEDULE_PARAMS = {
@@ -108,92 +110,108 @@ def check_int(name: str, v: Any, lo: int) -> int:
     return int(v)
 
 
+# --------------------------------------------------------------------------------------------
+# random starts and restarts (encoded for the step loop: the kernel draws x0 from each
+# configuration's own xoroshiro stream)
+
 INIT_KINDS = {"fixed": 0, "uniform": 1, "normal": 2}
+INIT_FIELDS = {"fixed": ("dist",), "uniform": ("dist", "low", "high"), "normal": ("dist", "scale", "center")}
+RESTART_KINDS = {"none": 0, "every": 1, "stall": 2}
+#: default stall window (steps) and tolerance (relative to f0 − f*) of ``restart = {on = "stall"}``
+STALL_WINDOW = 100
+STALL_TOL = 1e-4
 
 
-def _vec(where: str, name: str, v: Any, dim: int) -> Any:
-    import numpy as np
-
-    if isinstance(v, bool):
+def _vector(where: str, name: str, v: Any, dim: int) -> np.ndarray:
+    """A number (broadcast) or a list of ``dim`` numbers, all finite."""
+    items = v if isinstance(v, (list, tuple, np.ndarray)) else [v]
+    if any(isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) for x in items):
         raise ValueError(f"{where}: {name} must be a number or a list of {dim} numbers, got {v!r}")
-    try:
-        a = np.array(v, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {name} must be a number or a list of {dim} numbers, got {v!r}") from None
-    if a.size == 1:
+    a = np.array(items, dtype=np.float64)
+    if items is not v:  # a single number applies to every coordinate
         a = np.full(dim, a[0])
-    if a.shape != (dim,) or not np.isfinite(a).all():
-        raise ValueError(f"{where}: {name} must be finite: a number or a list of {dim} numbers, got {v!r}")
+    if a.shape != (dim,):
+        raise ValueError(f"{where}: {name} must be a number or a list of {dim} numbers (the problem's dimension), "
+                         f"got {a.size}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{where}: {name} must be finite, got {v!r}")
     return a
 
 
-def encode_init(spec: Any, dim: int, x0: Any) -> tuple[int, Any, Any]:
-    """(kind, a, b) for :func:`gdbench.kernels.support.draw_start`: the start of every run and restart.
+def encode_init(spec: Any, dim: int, x0: Any) -> tuple[int, np.ndarray, np.ndarray]:
+    """(kind, a, b) for the step loop's start: ``kind`` 0 fixed (a = x0), 1 uniform on the box
+    [a, b), 2 normal with centre a and per-coordinate standard deviation b.
 
-    ``spec``: ``None``/``"fixed"`` (the problem's x0), ``{"dist": "uniform", "low": l, "high": h}``
-    (a box; numbers or one per coordinate) or ``{"dist": "normal", "scale": σ, "center": c}``
-    (default centre: x0), drawn per seed from the run's own random stream.
+    ``spec``: ``None`` or ``"fixed"`` (the problem's x0), ``{"dist": "uniform", "low": l,
+    "high": h}`` (numbers or lists of ``dim`` numbers), or ``{"dist": "normal", "scale": s,
+    "center": c}`` (``center`` defaults to ``x0``). ValueError naming the field otherwise.
     """
-    import numpy as np
-
     x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
     if spec is None or spec == "fixed":
         return 0, x0.copy(), np.zeros(dim)
     if isinstance(spec, str):
         spec = {"dist": spec}
-    if not isinstance(spec, Mapping) or spec.get("dist") not in ("uniform", "normal"):
-        raise ValueError("init must be 'fixed', {dist = 'uniform', low, high} or {dist = 'normal', scale[, center]}, "
+    if not isinstance(spec, Mapping) or spec.get("dist") not in INIT_KINDS:
+        raise ValueError(f"init: must be \"fixed\" or a table with dist = one of {', '.join(INIT_KINDS)}, "
                          f"got {spec!r}")
     dist = spec["dist"]
-    allowed = {"uniform": ("dist", "low", "high"), "normal": ("dist", "scale", "center")}[dist]
-    extra = sorted(set(spec) - set(allowed))
+    where = f"init ({dist})"
+    extra = sorted(set(spec) - set(INIT_FIELDS[dist]))
     if extra:
-        raise ValueError(f"init ({dist}): unknown field {extra[0]!r}; allowed: {', '.join(allowed)}")
-    w = f"init ({dist})"
+        raise ValueError(f"{where}: unknown field {extra[0]!r}; allowed: {', '.join(INIT_FIELDS[dist])}")
+    if dist == "fixed":
+        return 0, x0.copy(), np.zeros(dim)
     if dist == "uniform":
-        if "low" not in spec or "high" not in spec:
-            raise ValueError(f"{w}: needs low and high (numbers, or one per coordinate)")
-        lo, hi = _vec(w, "low", spec["low"], dim), _vec(w, "high", spec["high"], dim)
-        if not (lo < hi).all():
-            i = int(np.argmax(~(lo < hi)))
-            raise ValueError(f"{w}: low must be < high in every coordinate; coordinate {i}: low {lo[i]!r} >= high "
-                             f"{hi[i]!r}")
-        return 1, lo, hi
+        for k in ("low", "high"):
+            if k not in spec:
+                raise ValueError(f"{where}: {k} is required (a number or a list of {dim} numbers)")
+        low = _vector(where, "low", spec["low"], dim)
+        high = _vector(where, "high", spec["high"], dim)
+        if not (low < high).all():
+            i = int(np.argmax(~(low < high)))
+            raise ValueError(f"{where}: low must be < high in every coordinate, got low = {float(low[i])!r} >= "
+                             f"high = {float(high[i])!r} in coordinate {i}")
+        return 1, low, high
     if "scale" not in spec:
-        raise ValueError(f"{w}: needs scale (> 0: a number or one per coordinate)")
-    sc = _vec(w, "scale", spec["scale"], dim)
-    if not (sc > 0).all():
-        raise ValueError(f"{w}: scale must be > 0, got {spec['scale']!r}")
-    c = x0.copy() if spec.get("center") is None else _vec(w, "center", spec["center"], dim)
-    return 2, c, sc
-
-
-RESTART_KINDS = {"none": 0, "every": 1, "stall": 2}
+        raise ValueError(f"{where}: scale is required (a number > 0 or a list of {dim} numbers > 0)")
+    scale = _vector(where, "scale", spec["scale"], dim)
+    if not (scale > 0).all():
+        raise ValueError(f"{where}: scale must be > 0, got {spec['scale']!r}")
+    center = x0.copy() if spec.get("center") is None else _vector(where, "center", spec["center"], dim)
+    return 2, center, scale
 
 
 def encode_restart(spec: Any) -> tuple[int, int, float]:
-    """(kind, period, tol): ``None`` (no restarts), ``{"every": k}`` (a fresh random start every k
-    steps) or ``{"on": "stall", "window": w, "tol": t}`` (when the best loss has not improved by
-    t·(f₀ − f*) over w steps; defaults 100 and 1e-4)."""
+    """(kind, k, tol) for the step loop's restart policy: 0 none; 1 every ``k`` steps; 2 when the
+    run stalls: best f improved by less than ``tol``·(f₀ − f*) over the last ``k`` steps.
+
+    ``spec``: ``None``, ``{"every": k}`` (integer k ≥ 1) or ``{"on": "stall", "window": w,
+    "tol": t}`` (defaults w = 100 steps, t = 1e-4); ``"stall"`` is short for the latter.
+    """
     if spec is None or spec == "none":
         return 0, 0, 0.0
-    if not isinstance(spec, Mapping):
-        raise ValueError(f"restart must be {{every = k}} or {{on = 'stall', window = w, tol = t}}, got {spec!r}")
+    if spec == "stall":
+        spec = {"on": "stall"}
+    if not isinstance(spec, Mapping) or not ("every" in spec or spec.get("on") == "stall"):
+        raise ValueError(f"restart: must be {{every = k}} or {{on = \"stall\", window = w, tol = t}}, got {spec!r}")
+    allowed = ("every",) if "every" in spec else ("on", "window", "tol")
+    extra = sorted(set(spec) - set(allowed))
+    if extra:
+        raise ValueError(f"restart: unknown field {extra[0]!r} here; allowed: {', '.join(allowed)}")
     if "every" in spec:
-        extra = sorted(set(spec) - {"every"})
-        if extra:
-            raise ValueError(f"restart: unknown field {extra[0]!r} next to 'every'")
         k = spec["every"]
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"restart: every must be an integer >= 1 (steps), got {k!r}")
+            raise ValueError(f"restart: every (the restart period in steps) must be an integer >= 1, got {k!r}")
         return 1, int(k), 0.0
-    if spec.get("on") == "stall":
-        extra = sorted(set(spec) - {"on", "window", "tol"})
-        if extra:
-            raise ValueError(f"restart: unknown field {extra[0]!r}; allowed: on, window, tol")
-        w = spec.get("window", 100)
-        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-            raise ValueError(f"restart: window must be an integer >= 1 (steps), got {w!r}")
-        tol = _num("restart", "tol", spec.get("tol", 1e-4), lo=0)
-        return 2, int(w), tol
-    raise ValueError(f"restart must be {{every = k}} or {{on = 'stall', window = w, tol = t}}, got {spec!r}")
+    w = spec.get("window", STALL_WINDOW)
+    if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+        raise ValueError(f"restart: window (steps) must be an integer >= 1, got {w!r}")
+    t = _num("restart", "tol", spec.get("tol", STALL_TOL), lo=0, lo_open=True)
+    return 2, int(w), t
+
+
+def check_restart_init(restart_kind: int, init_kind: int) -> None:
+    """A restart draws a fresh random start: restarts with a fixed x0 would repeat the same run."""
+    if restart_kind != 0 and init_kind == 0:
+        raise ValueError("restart: restarts need a random start (init = {dist = \"uniform\", ...} or "
+                         "{dist = \"normal\", ...}); this problem starts from a fixed x0 only")

@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
             out.append(f"  {name:<{w}}{m.summary}")
             kind = "data (a loss of the linear-model family)" if m.form == "linear" else m.kind
             out.append(f"  {'':<{w}}{kind}; parameters: {_params(m.params)}{origin(m)}")
+        out.append("  Random starts (suite: init in [problems.X] or a variant): init = {dist = \"uniform\", low, high} "
+                   "or {dist = \"normal\", scale, center}")
+        out.append("  Restarts (suite: a variant's restart, needs a random init): restart = {every = k} or "
+                   "{on = \"stall\", window = 100, tol = 1e-4}")
         out.append("")
     if args.what in (None, "suites"):
         out.append("Suites (gdbench run NAME):")

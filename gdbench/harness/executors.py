@@ -75,6 +75,8 @@ class GroupTask:
     device: str = "cpu"  # passed to gdbench.sweep as device= only when not "cpu"
     threads: int | None = None  # gdbench.sweep threads (None: numba's default)
     plugins: tuple[Any, ...] = ()  # gdbench.plugins.PluginSource of the rule/problem: their source travels
+    basin_map: int = 0  # grid points per axis of a basin map (2-D multimodal problems; 0: none)
+    basin_box: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (low, high) the map covers
 
     @property
     def n_runs(self) -> int:
@@ -100,6 +102,7 @@ class GroupResult:
     host: str = ""
     pid: int = 0
     wall_s: float = 0.0  # worker time spent on the whole task (build + compile + runs)
+    basins: dict[str, np.ndarray] = field(default_factory=dict)  # the basin map, columnar (may be empty)
 
 
 class Executor(Protocol):

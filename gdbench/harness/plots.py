@@ -376,6 +376,9 @@ def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any],
     made.append(fig_trajectories(runs, best, outdir / "trajectories.png"))
     made.append(fig_performance_profile(best, target, outdir / "performance_profile.png"))
     made.append(fig_timing(runs, outdir / "timing.png"))
+    from .plots_basins import fig_basin_maps  # basin maps: the basins table next to outdir
+
+    made.append(fig_basin_maps(runs, best, outdir.parent, outdir / "basin_maps.png"))
     return [p for p in made if p is not None]
 
 

@@ -5,8 +5,10 @@ Layout::
     results/<suite>/
       .lock                      pid + host of the run writing here (O_EXCL; a stale one is taken over)
       parts/<group>.<hash>.traces.<ext>   written first, atomically (temp file + rename)
+      parts/<group>.<hash>.basins.<ext>   the group's basin map, when the suite asks for one
       parts/<group>.<hash>.runs.<ext>     written second: its presence marks those runs finished
       runs.<ext>, traces.<ext>   consolidated tables (ext = parquet when pyarrow is present, else csv)
+      basins.<ext>               consolidated basin maps (only when some group drew one)
       summary.md, meta.json, figures/*.png
 
 A crash or Ctrl-C leaves only whole part files; ``--resume`` reads the finished run ids from
@@ -164,6 +166,8 @@ class ResultStore:
         if "run_id" in traces:
             traces["run_id"] = traces["run_id"].astype(str)
         write_table(traces, self.parts / f"{res.group_id}.{h}.traces.{ext}")
+        if getattr(res, "basins", None):
+            write_table(pd.DataFrame(res.basins), self.parts / f"{res.group_id}.{h}.basins.{ext}")
         write_table(pd.DataFrame(res.runs), self.parts / f"{res.group_id}.{h}.runs.{ext}")
 
     def consolidate(self, order: dict[str, int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -190,6 +194,7 @@ class ResultStore:
             traces["_o"] = [pos.get(r, len(pos)) for r in traces["run_id"]]
             traces = traces.sort_values(["_o", "step"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
         self.out.mkdir(parents=True, exist_ok=True)
+        self._consolidate_basins()
         for stem, df in (("runs", runs), ("traces", traces)):
             for other in ("parquet", "csv"):
                 if other != self.fmt:
@@ -197,6 +202,20 @@ class ResultStore:
                         (self.out / f"{stem}.{other}").unlink()
             write_table(df, self.out / f"{stem}.{self.fmt}")
         return runs, traces
+
+
+    def _consolidate_basins(self) -> None:
+        """``basins.<ext>``: the basin maps of the finished groups (removed when there are none)."""
+        parts = [rp.with_name(rp.name[: -len(".runs" + rp.suffix)] + ".basins" + rp.suffix)
+                 for rp, _ in self._part_paths()]
+        maps = [read_table(p) for p in parts if p.is_file()]
+        for ext in ("parquet", "csv"):
+            if not maps or ext != self.fmt:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.out / f"basins.{ext}").unlink()
+        if maps:
+            df = pd.concat(maps, ignore_index=True).drop_duplicates(["group_id", "map_key", "ix", "iy"], keep="first")
+            write_table(df.reset_index(drop=True), self.out / f"basins.{self.fmt}")
 
 
 def load_results(out: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:

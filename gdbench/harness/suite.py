@@ -19,7 +19,7 @@ from typing import Any
 
 from ..optimizers import OPTIMIZERS
 from ..problems import PROBLEMS
-from ..runspec import check_noise, encode_clip, encode_schedule
+from ..runspec import check_noise, check_restart_init, encode_clip, encode_init, encode_restart, encode_schedule
 from .executors import GroupTask
 from .metrics import DEFAULT_TOLERANCES
 
@@ -43,6 +43,7 @@ TOP_FIELDS = {
     "escape_frac": "saddle escape threshold as a fraction of f_saddle - f* (in (0, 1])",
     "device": "cpu or cuda",
     "threads": "threads per sweep (integer >= 1; default: all cores)",
+    "basin_map": "grid points per axis of the basin maps of 2-D multimodal problems (integer >= 2; 0 = none)",
     "executor": "where groups run: a name (local, processes, dask) or a table {name, scheduler, workers}; "
                 "the command line overrides it",
     "plugins": "plugin files of yours (update rules, problems, losses), paths relative to the suite file",
@@ -50,9 +51,14 @@ TOP_FIELDS = {
     "optimizers": "table of optimizer variants",
 }
 PROBLEM_META = {"problem": "registry name (default: the table key)", "steps": "override", "record_every": "override",
-                "lr": "lr grid overriding every variant's lr on this problem"}
+                "lr": "lr grid overriding every variant's lr on this problem",
+                "init": "random starts: {dist = \"uniform\", low, high} or {dist = \"normal\", scale, center} "
+                        "(default: the fixed x0; a variant's init wins)",
+                "basin_map": "override of the top-level basin_map for this problem"}
 VARIANT_META = {"rule": "update rule (default: the table key)", "problems": "list of problem keys to run on"}
-CONFIG_FIELDS = ("lr", "batch_size", "schedule", "clip", "noise")
+CONFIG_FIELDS = ("lr", "batch_size", "schedule", "clip", "noise", "init", "restart")
+#: problems a basin map is drawn for: 2-D, with every minimum known (problem.info["minima"])
+BASIN_MAP_DIM = 2
 DEVICES = ("cpu", "cuda")
 
 
@@ -294,6 +300,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     if thr is not None:
         thr = _int_field(ctx, "threads", thr, 1)
     executor = _executor_field(ctx, doc.get("executor"))
+    basin_map = _basin_map_field(ctx, "basin_map", doc.get("basin_map", 0))
 
     # --- plugins: files named here, and installed packages' entry points ----------------------
     from ..plugins import load_entry_points, source_of
@@ -339,6 +346,10 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             ov["record_every"] = _int_field(ctx, f"{where}.record_every", spec["record_every"], 1)
         if "lr" in spec:
             ov["lr"] = _expand(ctx, f"{where}.lr", spec["lr"])
+        if "init" in spec:
+            ov["init"] = spec["init"]
+        if "basin_map" in spec:
+            ov["basin_map"] = _basin_map_field(ctx, f"{where}.basin_map", spec["basin_map"])
         overrides[label] = ov
         problems[label] = {"problem": pname, **params}
 
@@ -361,6 +372,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         except ValueError as e:
             raise ctx.err(f"problems.{label}", str(e)) from None
         problems[label] = {"problem": spec["problem"], **params}
+        _check_problem_init(ctx, label, built[label], overrides[label])
 
     # --- optimizer variants -----------------------------------------------------------------
     opts = doc.get("optimizers")
@@ -395,7 +407,8 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             if k in VARIANT_META:
                 continue
             grid_fields[k] = _expand(ctx, f"{where}.{k}", v)
-        named = [k for k in grid_fields if k != "lr"]  # fields shown in run names (besides lr)
+        # fields shown in run names (besides lr); a single init or restart policy is not
+        named = [k for k in grid_fields if k != "lr" and not (k in ("init", "restart") and len(grid_fields[k]) == 1)]
         if "batch_size" not in grid_fields and vname in ESTIMATOR_VARIANTS:
             grid_fields["batch_size"] = [ESTIMATOR_VARIANTS[vname]]
         # validate every value of every field once, independent of the problem
@@ -409,6 +422,10 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                         encode_clip(v)
                     elif k == "noise":
                         check_noise(v)
+                    elif k == "restart":
+                        encode_restart(v)
+                    elif k == "init":
+                        pass  # depends on the problem's dimension: checked per problem below
                     elif k == "batch_size":
                         if v != "full" and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                             raise ValueError(f"must be a positive integer or \"full\", got {v!r}")
@@ -433,6 +450,9 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                         raise ctx.err(f"problems.{label}.lr", str(e)) from None
             if "lr" not in fields:
                 fields["lr"] = [opt.hyper["lr"]]
+            if "init" not in fields and "init" in overrides[label]:
+                fields["init"] = [overrides[label]["init"]]
+            _check_variant_starts(ctx, where, label, prob, fields, "init" in grid_fields)
             keys = ["lr", *[k for k in fields if k != "lr"]]
             kept = 0
             for combo in product(*(fields[k] for k in keys)):
@@ -475,18 +495,20 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                 labels.append({"problem": label, "variant": vname, "run_name": rname})
         if not run_ids:
             continue
+        bm = overrides[label].get("basin_map", basin_map if _mappable(built[label]) else 0)
         tasks.append(GroupTask(
             group_id=gid, suite=name, problem=label, problem_name=pspec["problem"], problem_params=params, rule=rule,
             run_ids=tuple(run_ids), configs=tuple(configs), labels=tuple(labels), steps=st, record_every=rec,
             tolerances=tolerances, stop_tol=stop_tol, div_factor=div_factor, time_budget_s=time_budget,
-            timing_steps=min(timing_steps, st), escape_frac=escape_frac, device=dev, threads=thr, plugins=sources))
+            timing_steps=min(timing_steps, st), escape_frac=escape_frac, device=dev, threads=thr, plugins=sources,
+            basin_map=bm, basin_box=_basin_box(built[label], overrides[label].get("init")) if bm else None))
     if filter_ and not tasks:
         raise SuiteError(f"{ctx.file}: --filter {filter_!r} matches no run; runs are named like "
                          f"'<problem>/<variant>[lr=...]'")
     settings = {"steps": steps, "record_every": record_every, "seeds": seeds, "tolerances": list(tolerances),
                 "target_tol": target_tol, "stop_tol": stop_tol, "time_budget_s": time_budget,
                 "timing_steps": timing_steps, "div_factor": div_factor, "escape_frac": escape_frac, "device": dev,
-                "threads": thr, "executor": executor}
+                "threads": thr, "executor": executor, "basin_map": basin_map}
     try:
         shown = str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -497,6 +519,61 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     return Plan(name=name, path=shown, sha256=hashlib.sha256(raw).hexdigest(), settings=settings, tasks=tasks,
                 plugins=sorted(used.values(), key=lambda x: (x.kind, x.name)), optima=optima,
                 problems=problems, variants=variants, skipped=skipped, description=str(doc.get("description", "")))
+
+
+# --- random starts, restarts and basin maps ---------------------------------------------------
+
+
+def _check_problem_init(ctx: _Ctx, label: str, prob: Any, ov: dict[str, Any]) -> None:
+    """``[problems.<label>] init`` and ``basin_map``, against the built problem."""
+    if "init" in ov:
+        try:
+            encode_init(ov["init"], prob.dim, prob.x0)
+        except ValueError as e:
+            raise ctx.err(f"problems.{label}.init", str(e)) from None
+    if ov.get("basin_map") and not _mappable(prob):
+        raise ctx.err(f"problems.{label}.basin_map", f"basin maps are drawn for 2-D problems whose minima are all "
+                      f"known ({', '.join(n for n, m in PROBLEMS.items() if getattr(m, 'minima', None))}); "
+                      f"problem {prob.name!r} has dimension {prob.dim}" + ("" if "minima" in prob.info
+                                                                            else " and no list of minima"))
+
+
+def _check_variant_starts(ctx: _Ctx, where: str, label: str, prob: Any, fields: dict[str, list[Any]],
+                          own_init: bool) -> None:
+    """Every init of a (problem, variant) fits the problem; restarts need a random init."""
+    kinds = []
+    for v in fields.get("init", [None]):
+        try:
+            kinds.append(encode_init(v, prob.dim, prob.x0)[0])
+        except ValueError as e:
+            fld = f"{where}.init" if own_init else f"problems.{label}.init"
+            raise ctx.err(fld, f"on problem {label!r} (dimension {prob.dim}): {e}") from None
+    for r in fields.get("restart", [None]):
+        for k in kinds:
+            try:
+                check_restart_init(encode_restart(r)[0], k)
+            except ValueError as e:
+                raise ctx.err(f"{where}.restart", f"on problem {label!r}: {e}") from None
+
+
+def _basin_map_field(ctx: _Ctx, fld: str, v: Any) -> int:
+    v = _int_field(ctx, fld, v, 0)
+    if v == 1:
+        raise ctx.err(fld, "must be 0 (no map) or an integer >= 2 (grid points per axis), got 1")
+    return v
+
+
+def _mappable(prob: Any) -> bool:
+    return prob.dim == BASIN_MAP_DIM and "minima" in prob.info
+
+
+def _basin_box(prob: Any, init: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The box a basin map covers: the problem's uniform init box, else the problem's own box."""
+    kind, a, b = encode_init(init, prob.dim, prob.x0)
+    if kind == 1:
+        return tuple(map(float, a)), tuple(map(float, b))
+    lo, hi = prob.info["box"]
+    return tuple(map(float, lo)), tuple(map(float, hi))
 
 
 def _matches(pattern: str, problem: str, run_name: str) -> bool:

@@ -225,6 +225,9 @@ def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
     if esc:
         out += ["## Saddle escape", "", "First recorded step with f < f_saddle − escape_frac·(f_saddle − f*) "
                 f"(escape_frac = {fmt_num(s.get('escape_frac', 0.1))}), at the best lr.", "", esc, ""]
+    from .basins import basins_section  # here: basins builds on this module's helpers
+
+    out += basins_section(runs, meta, best)
     skipped = meta.get("skipped", [])
     if skipped:
         out += ["## Skipped combinations", ""] + [f"- {x}" for x in skipped] + [""]

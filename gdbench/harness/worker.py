@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import basins
 from .executors import GroupResult, GroupTask
 from .metrics import escape_step, rel_scale, steps_col, steps_to_tol, time_col, tol_label
 
@@ -40,6 +41,9 @@ def _sweep_kwargs(task: GroupTask) -> dict[str, Any]:
 def _json(v: Any) -> str:
     return "" if v is None else json.dumps(v, sort_keys=True, separators=(",", ":"))
 
+
+#: x_start / x_final are written (JSON lists) for problems of at most this dimension
+X_COLUMNS_MAX_DIM = 16
 
 #: timing pass: repeats (the minimum is kept) unless they already took TIMING_MAX_S seconds
 TIMING_REPEATS = 3
@@ -119,7 +123,14 @@ def run_group(task: GroupTask) -> GroupResult:
         for j, k in enumerate(idx):
             results[k] = (r, j)
 
+    # --- basin map (2-D multimodal problems, when the suite asks for one) ----------------------
+    map_cols: dict[str, np.ndarray] = {}
+    map_share: dict[str, float] = {}
+    if task.basin_map and task.basin_box is not None:
+        map_cols, map_share = basins.basin_map(task, problem, configs, kw)
+
     # --- 3. metrics and traces ------------------------------------------------------------
+
     f_star = float(problem.f_star)
     n = problem.n
     f_saddle = problem.info.get("f_saddle")
@@ -127,6 +138,15 @@ def run_group(task: GroupTask) -> GroupResult:
     tr_cols: dict[str, list[np.ndarray]] = {c: [] for c in (
         "run_id", "step", "time_s", "loss", "grad_norm", "dist_to_opt", "suboptimality", "rel_suboptimality")}
     restarting = any(c.get("restart") for c in configs)
+    where = {}
+    for k in range(K):
+        r, j = results[k]
+        where.setdefault(id(r), (r, []))[1].append((k, j))
+    basin_cols: dict[int, dict[str, Any]] = {}
+    for r, kj in where.values():  # classify each sweep's final iterates at once
+        cls = basins.classify(problem, r.theta[[j for _, j in kj]], [r.status[j] for _, j in kj])
+        for i, (k, _) in enumerate(kj):
+            basin_cols[k] = {c: cls[c][i] for c in basins.RUN_COLUMNS}
     for k in range(K):
         r, j = results[k]
         rec = r.trace[j, : r.nrec[j]]
@@ -175,6 +195,15 @@ def run_group(task: GroupTask) -> GroupResult:
             "final_dist_to_opt": float(rec[-1, 3]) if len(rec) else math.nan,
             "theta_finite": bool(np.isfinite(theta).all()),
             "grad_evals_per_step": ge_step,
+            # random starts and restarts (the step loop reports the start it drew and its restarts)
+            "init": _json(configs[k].get("init")),
+            "restart": _json(configs[k].get("restart")),
+            "restarts": int(r.restarts[j]) if hasattr(r, "restarts") else 0,
+            "x_start": _xjson(_start_of(r, j, configs[k], problem)),
+            "x_final": _xjson(theta),
+            **basin_cols[k],
+            "map_key": basins.map_key(configs[k]) if map_share else "",
+            "map_global_share": map_share.get(basins.map_key(configs[k]), math.nan),
         }
         diverged = r.status[j] == "diverged"
         for tol in task.tolerances:
@@ -182,8 +211,6 @@ def run_group(task: GroupTask) -> GroupResult:
             row[steps_col(tol)] = s
             row[f"grad_evals_to_{tol_label(tol)}"] = s * ge_step
             row[f"epochs_to_{tol_label(tol)}"] = s * ge_step / n if n else math.nan
-        if restarting:
-            row["restarts"] = int(r.restarts[j])
         row["escape_step"] = (escape_step(steps_arr, loss, float(f_saddle), f_star, task.escape_frac)
                               if f_saddle is not None else math.nan)
         # timing columns (ignored by compare)
@@ -209,4 +236,18 @@ def run_group(task: GroupTask) -> GroupResult:
         if restarting:
             tr_cols.setdefault("restarts", []).append(rec[:, RESTARTS_COL].astype(np.int64))
     traces = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in tr_cols.items()}
-    return GroupResult(task.group_id, runs, traces, host=host, pid=pid, wall_s=time.perf_counter() - t_start)
+    return GroupResult(task.group_id, runs, traces, host=host, pid=pid, wall_s=time.perf_counter() - t_start,
+                       basins=map_cols)
+
+
+def _start_of(r: Any, j: int, cfg: dict[str, Any], problem: Any) -> np.ndarray:
+    """The start a run used: the step loop's record of it, else the configuration's or problem's x0."""
+    if getattr(r, "theta_start", None) is not None:
+        return r.theta_start[j]
+    return np.asarray(cfg["x0"], dtype=np.float64) if cfg.get("x0") is not None else problem.x0
+
+
+def _xjson(x: np.ndarray) -> str:
+    """A point as a JSON list (repr precision) for problems of dimension <= X_COLUMNS_MAX_DIM, else ""."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return json.dumps([float(v) for v in x]) if x.size <= X_COLUMNS_MAX_DIM else ""

@@ -15,12 +15,25 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from . import datasets, hinge, linreg, logistic, quadratic, rosenbrock, saddle
+from . import (
+    datasets,
+    double_well,
+    himmelblau,
+    hinge,
+    linreg,
+    logistic,
+    quadratic,
+    rastrigin,
+    rosenbrock,
+    saddle,
+    six_hump_camel,
+    styblinski_tang,
+)
 from .base import Problem, ProblemDef
 
-PROBLEMS: dict[str, ProblemDef] = {
-    d.name: d for d in map(ProblemDef.from_module, (linreg, logistic, hinge, rosenbrock, saddle, quadratic))
-}
+PROBLEMS: dict[str, ProblemDef] = {d.name: d for d in map(ProblemDef.from_module, (
+    linreg, logistic, hinge, rosenbrock, saddle, quadratic,
+    double_well, himmelblau, six_hump_camel, styblinski_tang, rastrigin))}
 _BY_MODULE: dict[str, ProblemDef] = {d.module.__name__: d for d in PROBLEMS.values()}
 
 
