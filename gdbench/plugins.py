@@ -130,8 +130,8 @@ def load_file(path: str | Path) -> ModuleType:
 
 
 def kind_of(mod: ModuleType) -> str:
-    """``"optimizer"`` (it has a ``step``) or ``"problem"`` (a ``loss_grad`` or a loss pair)."""
-    if hasattr(mod, "step"):
+    """``"optimizer"`` (it has a ``step`` or ``HYPER``) or ``"problem"`` (a ``loss_grad`` or a loss pair)."""
+    if hasattr(mod, "step") or hasattr(mod, "HYPER"):
         return "optimizer"
     if hasattr(mod, "loss_grad") or getattr(mod, "KIND", None) == "linear" or hasattr(mod, "dloss"):
         return "problem"

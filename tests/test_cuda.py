@@ -170,6 +170,28 @@ def test_minimize_on_cuda_equals_cpu():
 
 
 @on_cuda
+def test_plugins_random_starts_and_restarts_run_on_the_gpu():
+    """The example plugins (registered by conftest: a rule and a loss of the linear-model family) and
+    the loop's random starts and restarts give the CPU's runs on the GPU."""
+    q = gdbench.problems.quadratic(d=4, cond=10.0, L=2.0, seed=3)
+    assert_same_run(*both(q, "lion", [{"lr": 0.01}, {"lr": 0.003, "schedule": "cosine"}], steps=12, record_every=3))
+    assert_same_run(*both(q, "polyak", [{"lr": 1.0}, {"lr": 0.5, "noise": 0.01, "seed": 3}], steps=12,
+                          record_every=3))
+    h = gdbench.problems.make("huber", n=20, d=3)
+    assert_same_run(*both(h, "adam", [{"lr": 0.05}, {"lr": 0.05, "batch_size": 4, "seed": 2}], steps=10,
+                          record_every=2))
+    s = gdbench.problems.make("six_hump_camel")
+    cfgs = [{"lr": 0.01, "seed": k, "init": {"dist": "uniform", "low": -2, "high": 2}, "restart": {"every": 5}}
+            for k in range(3)] + [{"lr": 0.02, "seed": 5, "init": {"dist": "normal", "scale": 0.5},
+                                   "restart": {"on": "stall", "window": 4, "tol": 0.5}}]
+    gpu, cpu = both(s, "momentum", cfgs, steps=16, record_every=2)
+    assert_same_run(gpu, cpu)
+    np.testing.assert_array_equal(gpu.restarts, cpu.restarts)
+    np.testing.assert_allclose(gpu.theta_start, cpu.theta_start, rtol=0)
+    assert (gpu.restarts[:3] == 3).all() and not np.array_equal(gpu.theta_start[0], gpu.theta_start[1])
+
+
+@on_cuda
 def test_newton_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="newton.*device='cpu'"):
         gdbench.sweep(gdbench.problems.rosenbrock(), "newton", [{}], steps=2, device="cuda")

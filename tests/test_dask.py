@@ -448,3 +448,26 @@ def test_task_that_keeps_killing_its_worker_is_one_clear_error(dask_ex):
     finally:
         sched.allowed_failures = before
     dask_ex.client.wait_for_workers(2, timeout=60)
+
+
+def test_plugin_suite_on_dask_workers_without_the_file(dask_ex, tmp_path):
+    """A suite with a rule plugin runs on the workers from the source its tasks carry (the file is
+    moved away after planning) and gives the local run's numbers."""
+    import pandas as pd
+    from test_plugins import CONVERGENCE, _suite
+
+    from gdbench.harness import runner, suite
+    from gdbench.harness.store import ResultStore
+    from gdbench.harness.worker import run_group
+
+    s = _suite(tmp_path, name="signdask")
+    local = runner.run_plan(suite.load(str(s)), tmp_path / "local", progress=False, figures=False)
+    plan = suite.load(str(s))
+    (tmp_path / "rules" / "signdask.py").rename(tmp_path / "moved.py")
+    out = tmp_path / "dask"
+    for res in dask_ex.map_unordered(run_group, plan.tasks):
+        ResultStore(out).write_part(res)
+    runs, _ = ResultStore(out).consolidate()
+    a = pd.read_parquet(local / "runs.parquet")[CONVERGENCE].sort_values("run_id").reset_index(drop=True)
+    b = runs[CONVERGENCE].sort_values("run_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)

@@ -76,6 +76,13 @@ def _tracked(mod: ModuleType) -> bool:
 
 
 def _source_of(mod: ModuleType) -> str:
+    """The source a module was loaded from: a generated module's own text, a plugin's content
+    address (its module name holds the file's sha256), else the file's text."""
+    src = getattr(mod, "__gdbench_source__", None)
+    if src is not None:
+        return src
+    if mod.__name__.startswith("gdbench_plugin_"):
+        return mod.__name__  # the file may have moved or changed since it was loaded: the name is its hash
     return Path(mod.__file__).read_text(encoding="utf-8")
 
 
