@@ -30,7 +30,12 @@ def params_of(fn: Any) -> list[str]:
 
 
 def is_jitted(fn: Any) -> bool:
-    return hasattr(fn, "py_func") or type(fn).__name__ in ("CPUDispatcher", "Dispatcher")
+    """An ``@njit`` function (under ``NUMBA_DISABLE_JIT=1`` every function passes: njit is a no-op there)."""
+    if hasattr(fn, "py_func") or type(fn).__name__ in ("CPUDispatcher", "Dispatcher"):
+        return True
+    from numba.core import config
+
+    return bool(config.DISABLE_JIT) and callable(fn)
 
 
 def check_signature(where: str, fname: str, params: list[str], allowed: tuple[str, ...], hyper: list[str],

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._sys import usable_cores
 from .kernels.records import TRACE_FIXED, Budget, Configs, Outputs, ProblemArrays, Scratch
-from .kernels.support import rel_scale
+from .kernels.support import rel_scale_py
 from .optimizers import Optimizer
 from .problems import Problem
 from .runspec import (
@@ -82,7 +82,7 @@ class SweepResult:
         fs = self.problem.f_star
         df["suboptimality"] = df["loss"] - fs
         f0 = tr[0, 1] if len(tr) else np.nan
-        df["rel_suboptimality"] = df["suboptimality"] / rel_scale(f0, fs)
+        df["rel_suboptimality"] = df["suboptimality"] / rel_scale_py(f0, fs)
         return df
 
 
@@ -94,7 +94,7 @@ def classify(code: int, trace: np.ndarray, f_star: float) -> str:
     if name != "max_steps" or trace.shape[0] < 4:
         return name
     sub = trace[:, 1] - f_star
-    scale = sub[0] if sub[0] > 0 else abs(trace[0, 1]) + 1.0
+    scale = rel_scale_py(trace[0, 1], f_star)
     half = trace.shape[0] // 2
     first, second = np.min(sub[:half]), np.min(sub[half:])
     if first - second < 1e-4 * scale and second > 1e-8 * scale:

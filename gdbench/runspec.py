@@ -86,12 +86,20 @@ def encode_clip(spec: Any) -> tuple[int, float]:
     return CLIPS[kind], _num("clip", kind, c, lo=0, lo_open=True)
 
 
-def check_batch(batch_size: Any, problem_kind: str, n: int, problem_name: str) -> int:
-    """0 for the full batch, else the mini-batch size (1 = SGD)."""
+def check_batch_value(batch_size: Any) -> int:
+    """0 for the full batch (``None`` or ``"full"``), else the requested mini-batch size (1 = SGD)."""
     if batch_size is None or batch_size == "full":
         return 0
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, 'full' or None, got {batch_size!r}")
+    return int(batch_size)
+
+
+def check_batch(batch_size: Any, problem_kind: str, n: int, problem_name: str) -> int:
+    """0 for the full batch, else the mini-batch size (1 = SGD) on this problem."""
+    batch_size = check_batch_value(batch_size)
+    if batch_size == 0:
+        return 0
     if problem_kind != "data":
         raise ValueError(
             f"batch_size: problem {problem_name!r} has no data rows to sample; use noise=<σ> for a "

@@ -19,7 +19,15 @@ from typing import Any
 
 from ..optimizers import OPTIMIZERS
 from ..problems import PROBLEMS
-from ..runspec import check_noise, check_restart_init, encode_clip, encode_init, encode_restart, encode_schedule
+from ..runspec import (
+    check_batch_value,
+    check_noise,
+    check_restart_init,
+    encode_clip,
+    encode_init,
+    encode_restart,
+    encode_schedule,
+)
 from .executors import GroupTask
 from .metrics import DEFAULT_TOLERANCES
 
@@ -427,8 +435,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                     elif k == "init":
                         pass  # depends on the problem's dimension: checked per problem below
                     elif k == "batch_size":
-                        if v != "full" and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                            raise ValueError(f"must be a positive integer or \"full\", got {v!r}")
+                        check_batch_value(v)
                     else:
                         opt.resolve(**{k: v})
                 except ValueError as e:

@@ -6,10 +6,17 @@ functions: a run's batches and noise are then the same stream on both devices.
 The state is a length-2 uint64 array.
 """
 
+import warnings
+
 import numpy as np
 from numba import njit
+from numba.core import config
 
 from .._config import JIT
+
+if config.DISABLE_JIT:  # pure Python (NUMBA_DISABLE_JIT=1): NumPy's uint64 scalars wrap as numba's do, but warn
+    warnings.filterwarnings("ignore", message="overflow encountered in scalar", category=RuntimeWarning,
+                            module=__name__)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

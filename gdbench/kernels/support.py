@@ -24,6 +24,10 @@ def rel_scale(f0, f_star):
     return s
 
 
+#: the same rule as plain Python (for the harness; also under NUMBA_DISABLE_JIT=1)
+rel_scale_py = getattr(rel_scale, "py_func", rel_scale)
+
+
 @njit(**JIT)
 def draw_start(theta, center, a, b, kind, st):
     """θ ← the configuration's start: ``center`` (kind 0), uniform in [a, b] (kind 1) or

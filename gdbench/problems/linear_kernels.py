@@ -23,9 +23,9 @@ from gdbench.problems._linear import finish_l2, sum_row_blocks
 # --- BIND BEGIN ---
 _loss_module = importlib.import_module("gdbench.problems.linreg")  # (gdbench.problems.linreg is a factory)
 
-_loss = njit(inline="always", **JIT_ROWS)(_loss_module.loss.py_func)
-_dloss = njit(inline="always", **JIT_ROWS)(_loss_module.dloss.py_func)
-_d2loss = njit(inline="always", **JIT)(_loss_module.d2loss.py_func)
+_loss = njit(inline="always", **JIT_ROWS)(getattr(_loss_module.loss, "py_func", _loss_module.loss))
+_dloss = njit(inline="always", **JIT_ROWS)(getattr(_loss_module.dloss, "py_func", _loss_module.dloss))
+_d2loss = njit(inline="always", **JIT)(getattr(_loss_module.d2loss, "py_func", _loss_module.d2loss))
 HAS_D2 = True
 
 
