@@ -20,6 +20,7 @@ machines at a shared one to share compiled kernels.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -58,17 +59,25 @@ def cache_dir() -> Path:
 
 # ------------------------------------------------------------------------------------------------ dependencies
 
+@functools.cache
 def _library_dirs() -> tuple[str, ...]:
+    """Python's standard library and every site-packages folder on the path (a venv with
+    ``--system-site-packages`` reads its packages from the base interpreter's)."""
+    import site
+
     paths = sysconfig.get_paths()
     dirs = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    dirs.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    dirs.add(getattr(site, "getusersitepackages", lambda: None)())
+    dirs.update(p for p in sys.path if p.rstrip(os.sep).endswith(("site-packages", "dist-packages")))
     return tuple(sorted(os.path.realpath(d) + os.sep for d in dirs if d))
 
 
 def _tracked(mod: ModuleType) -> bool:
     """Whether a change to ``mod`` must recompile what uses it: gdbench itself, generated modules and
-    plugins — anything that is not Python's standard library or an installed third-party package."""
+    plugins — Python source that is not the standard library or an installed third-party package."""
     f = getattr(mod, "__file__", None)
-    if not f:
+    if not f or not f.endswith(".py"):
         return False
     if mod.__name__.split(".")[0].startswith("gdbench"):
         return True
