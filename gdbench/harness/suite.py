@@ -23,7 +23,10 @@ from ..runspec import check_noise, encode_clip, encode_schedule
 from .executors import GroupTask
 from .metrics import DEFAULT_TOLERANCES
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
+#: the shipped suites: ``gdbench/suites`` in an installed wheel (copied there from the top-level
+#: ``suites/`` folder at build time by ``setup.py``), else ``suites/`` of the source checkout
+_PACKAGE_SUITES = Path(__file__).resolve().parents[1] / "suites"
+SUITES_DIR = _PACKAGE_SUITES if _PACKAGE_SUITES.is_dir() else Path(__file__).resolve().parents[2] / "suites"
 
 #: suite names of gradient estimators: the plain ``gd`` rule with that estimator
 ESTIMATOR_VARIANTS = {"batch_gd": "full", "sgd": 1, "minibatch": 32}
@@ -45,6 +48,7 @@ TOP_FIELDS = {
     "threads": "threads per sweep (integer >= 1; default: all cores)",
     "executor": "where groups run: a name (local, processes, dask) or a table {name, scheduler, workers}; "
                 "the command line overrides it",
+    "baseline": "the optimizer variant (a key of [optimizers]) that the score's speed-up is measured against",
     "problems": "table of problems",
     "optimizers": "table of optimizer variants",
 }
@@ -406,6 +410,10 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                 skipped.append(f"{label} × {vname}: problem {prob.name!r} has no data rows to sample "
                                f"(batch_size applies to data problems only)")
 
+    baseline = doc.get("baseline")
+    if baseline is not None and baseline not in variants:
+        raise ctx.err("baseline", f"unknown optimizer variant {baseline!r}; allowed: {', '.join(variants)}")
+
     # --- tasks ----------------------------------------------------------------------------
     tasks: list[GroupTask] = []
     for (label, rule), entries in groups.items():
@@ -441,7 +449,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     settings = {"steps": steps, "record_every": record_every, "seeds": seeds, "tolerances": list(tolerances),
                 "target_tol": target_tol, "stop_tol": stop_tol, "time_budget_s": time_budget,
                 "timing_steps": timing_steps, "div_factor": div_factor, "escape_frac": escape_frac, "device": dev,
-                "threads": thr, "executor": executor}
+                "threads": thr, "executor": executor, "baseline": baseline}
     try:
         shown = str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
