@@ -67,9 +67,10 @@
     return new uPlot(opts, cols, el);
   }
 
+  window.gdCharts = {};  // uPlot instances by element id (for scripting and tests)
   data.charts.forEach(function (spec) {
     var el = document.getElementById(spec.id);
-    if (el) chart(spec, el);
+    if (el) window.gdCharts[spec.id] = chart(spec, el);
   });
 
   Array.prototype.forEach.call(document.querySelectorAll("table.gd-table"), function (table) {
