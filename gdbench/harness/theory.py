@@ -37,10 +37,16 @@ def quadratic_param(runs_row: pd.Series, name: str) -> float:
 
 
 def kappa_problems(runs: pd.DataFrame) -> dict[str, float]:
-    """problem label -> κ for the quadratics of the suite, when there are ≥ 2 distinct κ."""
+    """problem label -> κ for the sweep: the quadratics of the suite that differ only in ``cond``
+    (the largest such family, when it has ≥ 2 distinct κ)."""
     q = runs[runs["problem_name"] == "quadratic"].drop_duplicates("problem")
-    kap = {str(r["problem"]): quadratic_param(r, "cond") for _, r in q.iterrows()}
-    return kap if len(set(kap.values())) >= 2 else {}
+    families: dict[str, dict[str, float]] = {}
+    for _, r in q.iterrows():
+        rest = {k: v for k, v in json.loads(r.get("problem_params") or "{}").items() if k != "cond"}
+        key = json.dumps(rest, sort_keys=True)
+        families.setdefault(key, {})[str(r["problem"])] = quadratic_param(r, "cond")
+    best = max(families.values(), key=lambda f: len(set(f.values())), default={})
+    return best if len(set(best.values())) >= 2 else {}
 
 
 def lr_regimes(runs: pd.DataFrame, problem: str) -> tuple[float, float] | None:
@@ -75,7 +81,7 @@ def rate_lines(kappas: np.ndarray, eps: float = EPS) -> dict[str, np.ndarray]:
 
 def kappa_table(sweep: pd.DataFrame, eps: float = EPS) -> Table:
     ks = sorted(set(sweep["kappa"]))
-    t = Table(["optimizer", *[f"κ = {fmt_num(k)}" for k in ks], "tuned grid points"], "l" + "r" * len(ks) + "l")
+    t = Table(["optimizer", *[f"κ = {k:g}" for k in ks], "tuned grid points"], "l" + "r" * len(ks) + "l")
     for v, g in sweep.groupby("variant", sort=False):
         by = dict(zip(g["kappa"], g["steps"]))
         t.add([str(v), *[(fmt_steps(by.get(k, math.nan)), by.get(k, math.nan)) for k in ks],
