@@ -149,7 +149,7 @@ class Page:
         reg = theory.lr_regimes(self.a.runs, prob)
         if reg is not None:
             vlines = [{"x": reg[0], "label": "1/L"}, {"x": reg[1], "label": "2/L"}]
-        return self.chart({"title": f"{prob}: final (f − f*)/(f₀ − f*) against lr (diverged: drawn at 10)",
+        return self.chart({"title": f"{prob}: final rel. suboptimality against lr (diverged: at 10)",
                            "xlabel": "lr", "ylabel": "final rel. subopt.", "xlog": True, "ylog": True,
                            "x": [float(v) for v in lrs], "series": series, "vlines": vlines})
 

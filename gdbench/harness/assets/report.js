@@ -18,6 +18,28 @@
     return (a !== 0 && (a < 1e-3 || a >= 1e5)) ? v.toExponential(2) : String(+v.toPrecision(4));
   }
 
+  // log axes: one tick per decade (or every few decades), labelled 1e-6, 0.01, 1, 100, 1e+4
+  function logSplits(u, axis, min, max) {
+    var lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max)), out = [];
+    var step = Math.max(1, Math.ceil((hi - lo) / 7));
+    for (var e = lo; e <= hi; e += step) {
+      var v = Math.pow(10, e);
+      if (v >= min * 0.999 && v <= max * 1.001) out.push(v);
+    }
+    return out;
+  }
+  function logValues(u, vals) {
+    return vals.map(function (v) {
+      return v == null ? "" : ((v < 1e-3 || v >= 1e4) ? v.toExponential(0) : String(v));
+    });
+  }
+  function axis(label, log, size) {
+    var a = {label: label};
+    if (size) a.size = size;
+    if (log) { a.splits = logSplits; a.values = logValues; }
+    return a;
+  }
+
   function chart(spec, el) {
     var tip = document.createElement("div");
     tip.className = "gd-tip";
@@ -34,7 +56,7 @@
       width: Math.max(320, el.clientWidth || 600), height: spec.height || 300,
       title: spec.title,
       scales: {x: xs, y: spec.ylog ? {distr: 3} : {range: spec.yrange || null}},
-      axes: [{label: spec.xlabel}, {label: spec.ylabel, size: 70}],
+      axes: [axis(spec.xlabel, spec.xlog), axis(spec.ylabel, spec.ylog, 70)],
       series: series,
       legend: {show: false},
       cursor: {focus: {prox: 24}, drag: {x: true, y: false}},
