@@ -32,7 +32,7 @@ from .tabular import Table
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf"]
 FLOOR = 1e-12
-MAX_POINTS = 250  # per curve in the interactive charts (the PNGs keep every record)
+MAX_POINTS = 160  # per curve in the interactive charts (the PNGs keep every record)
 #: figures drawn interactively in the page; the others are embedded as PNG
 INTERACTIVE = {"convergence_steps.png", "lr_sensitivity.png", "ecdf.png", "ecdf_problems.png"}
 #: where each PNG goes: section id
@@ -58,7 +58,7 @@ def _num(v: Any) -> float | None:
     if v is None:
         return None
     v = float(v)
-    return None if not math.isfinite(v) else float(f"{v:.4g}")
+    return None if not math.isfinite(v) else float(f"{v:.3g}")
 
 
 def _sort_attr(k: float | str) -> str:
@@ -165,8 +165,20 @@ class Page:
                            "xlog": True, "yrange": [0, 1], "x": [float(f"{v:.6g}") for v in b], "series": series})
 
 
+def small_png(path: Path) -> bytes:
+    """The figure with a 256-colour palette (a third of the bytes; figures/ keeps the original)."""
+    import io
+
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(path) as im:
+        buf = io.BytesIO()
+        im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def _png(path: Path) -> str:
-    b64 = base64.b64encode(path.read_bytes()).decode("ascii")
+    b64 = base64.b64encode(small_png(path)).decode("ascii")
     return (f'<figure><img alt="{path.name}" src="data:image/png;base64,{b64}">'
             f"<figcaption>{path.name}</figcaption></figure>")
 
