@@ -81,7 +81,12 @@ def test_paired_ratios_win_probability_and_interval():
     assert paired.win_probability(b, a) == 0.5
     assert paired.bootstrap_median([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
     med, lo, hi = paired.bootstrap_median(paired.pair_ratios(a, b))
-    assert med == 1.0 and lo <= med <= hi  # lower median of 0.5, 1, 1, inf
+    assert med == 1.0 and lo <= med <= hi  # the middle two of 0.5, 1, 1, inf
+    assert paired.median_ratio(np.array([0.5, 2.0, 8.0, INF])) == pytest.approx(4.0)  # sqrt(2 · 8)
+    assert paired.median_ratio(np.array([0.0, INF])) == 1.0 and paired.median_ratio(np.array([0.0, 3.0])) == 0.0
+    r = paired.pair_ratios(a, b)
+    m, lo, hi = paired.bootstrap_median(r, seed=3)
+    assert paired.median_ratio(1 / r) == pytest.approx(1 / m)
     assert paired.bootstrap_median([1.0, 2.0, 3.0, 4.0]) == paired.bootstrap_median([1.0, 2.0, 3.0, 4.0])
 
 
@@ -90,9 +95,11 @@ def test_paired_table_says_when_seeds_are_too_few():
                        "steps_to_1e-04": [10.0, 20.0, 20.0, 20.0]})
     pr = paired.paired(br, "steps_to_1e-04", ["A", "B"])
     ab = pr[(pr["A"] == "A") & (pr["B"] == "B")].iloc[0]
-    assert (ab["pairs"], ab["median_ratio"], ab["win"]) == (2, 0.5, 0.75)
+    assert (ab["pairs"], ab["win"]) == (2, 0.75) and ab["median_ratio"] == pytest.approx(math.sqrt(0.5))
+    ba = pr[(pr["A"] == "B") & (pr["B"] == "A")].iloc[0]
+    assert ba["median_ratio"] == pytest.approx(1 / ab["median_ratio"]) and ba["win"] == 0.25
     assert paired.seeds_too_few(pr) and "Too few seeds" in paired.verdict(pr)
-    assert "0.5 [" in paired.paired_matrix(pr, ["A", "B"]).md()
+    assert "0.71 [" in paired.paired_matrix(pr, ["A", "B"]).md()
 
 
 def test_algoperf_score_and_speedup_by_hand():
@@ -150,3 +157,28 @@ def test_suite_baseline_field(tmp_path):
     with pytest.raises(SuiteError, match="bad.toml: baseline: unknown optimizer variant 'sgd'; allowed: adam, "
                                          "batch_gd"):
         load(bad)
+
+
+def test_kappa_sweep_picks_the_tuned_grid_point_of_the_cond_family():
+    def run(rid, prob, cond, variant, name, d=20):
+        return {"run_id": rid, "problem": prob, "problem_name": "quadratic", "variant": variant, "rule": variant,
+                "run_name": name, "seed": 0, "problem_params": f'{{"cond": {cond}, "d": {d}, "L": 2.0}}'}
+
+    runs = pd.DataFrame([run("a", "k10", 10.0, "gd", "gd[lr=0.5]"), run("b", "k10", 10.0, "gd", "gd[lr=1]"),
+                         run("c", "k100", 100.0, "gd", "gd[lr=1]"),
+                         run("x", "other", 10.0, "gd", "gd[lr=1]", d=2)])  # another family: not in the sweep
+    steps = {"a": [0, 40, 80], "b": [0, 20, 30], "c": [0, 100, 200], "x": [0, 1, 2]}
+    rel = {"a": [1, 1e-3, 1e-7], "b": [1, 1e-7, 1e-9], "c": [1, 1e-2, 1e-5], "x": [1, 1e-9, 1e-9]}
+    traces = pd.DataFrame([{"run_id": k, "step": s, "rel_suboptimality": r} for k in steps
+                           for s, r in zip(steps[k], rel[k])])
+    assert theory.kappa_problems(runs) == {"k10": 10.0, "k100": 100.0}
+    sw = theory.kappa_sweep(runs, traces)
+    assert list(zip(sw["problem"], sw["tuned"], sw["steps"])) == [("k10", "gd[lr=1]", 20.0), ("k100", "gd[lr=1]", INF)]
+    assert theory.lr_regimes(runs, "k10") == (0.5, 1.0)  # 1/L, 2/L with L = 2
+
+
+def test_tutorial_suite_has_the_kappa_sweep():
+    plan = load("tutorial")
+    conds = sorted(p["cond"] for p in plan.problems.values() if p["problem"] == "quadratic" and p.get("d") == 20)
+    assert conds == [10.0, 100.0, 1000.0]
+    assert {"batch_gd", "momentum", "nesterov"} <= set(plan.variants)

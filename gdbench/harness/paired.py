@@ -6,10 +6,10 @@ and B, over the pairs they share, with c the cost to the target tolerance (steps
 steps × ns/step; ∞ when not reached):
 
 - ratio of a pair: c_A / c_B (1 when both are ∞, 0 or ∞ when only one is);
-- *median ratio* over the pairs (the lower median: order statistic ⌊(n − 1)/2⌋, so a 0 and an ∞
-  are never averaged), with a 95 % percentile bootstrap interval (pairs resampled with
-  replacement, :data:`N_BOOT` resamples from a fixed seed, so the tables are reproducible);
-  < 1: A needs less;
+- *median ratio* over the pairs, taken on log scale (even count: geometric mean of the two middle
+  ratios; a 0 and an ∞ in the middle give 1), so that B vs A is exactly the reciprocal of A vs B;
+  with a 95 % percentile bootstrap interval (pairs resampled with replacement, :data:`N_BOOT`
+  resamples from a fixed seed, so the tables are reproducible); < 1: A needs less;
 - *win probability* P(A beats B) = (#pairs with c_A < c_B + ½ · #ties) / #pairs.
 
 With fewer than :data:`MIN_SEEDS` seeds per problem the interval says little about the seed-to-
@@ -51,23 +51,26 @@ def win_probability(a: Sequence[float], b: Sequence[float]) -> float:
     return float(((a < b).sum() + 0.5 * (a == b).sum()) / a.size)
 
 
-def lower_median(r: np.ndarray, axis: int = -1) -> np.ndarray:
-    """The order statistic ⌊(n − 1)/2⌋ of ``r`` along ``axis`` (no averaging, so 0 and ∞ stay exact)."""
-    r = np.sort(r, axis=axis)
-    return np.take(r, (r.shape[axis] - 1) // 2, axis=axis)
+def median_ratio(r: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The median of ratios taken on log scale, so that the median of B/A is 1 / the median of A/B:
+    for an even count the geometric mean of the two middle ratios (0 with a finite one is 0, ∞ with
+    a finite one is ∞, 0 with ∞ is 1: the pairs disagree without limit)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.median(np.log(r), axis=axis)
+    return np.exp(np.where(np.isnan(m), 0.0, m))
 
 
 def bootstrap_median(r: Sequence[float], n_boot: int = N_BOOT, level: float = LEVEL,
                      seed: int = 0) -> tuple[float, float, float]:
-    """(lower median, lower bound, upper bound) of ``r`` with a percentile bootstrap interval."""
+    """(median ratio, lower bound, upper bound) of ``r`` with a percentile bootstrap interval."""
     r = np.asarray(r, dtype=float)
     if r.size == 0:
         return math.nan, math.nan, math.nan
     rng = np.random.default_rng(seed)
-    meds = np.sort(lower_median(r[rng.integers(0, r.size, size=(n_boot, r.size))], axis=1))
+    meds = np.sort(median_ratio(r[rng.integers(0, r.size, size=(n_boot, r.size))], axis=1))
     lo = meds[int(math.floor((1 - level) / 2 * (n_boot - 1)))]
     hi = meds[int(math.ceil((1 + level) / 2 * (n_boot - 1)))]
-    return float(lower_median(r)), float(lo), float(hi)
+    return float(median_ratio(r)), float(lo), float(hi)
 
 
 def paired(best_runs: pd.DataFrame, cost: str, variants: Sequence[str]) -> pd.DataFrame:
@@ -124,6 +127,7 @@ def verdict(pairs: pd.DataFrame) -> str:
 
 
 DOC = ("Paired over seeds (seed s draws the same random streams for every optimizer), each at its best lr: a cell "
-       "is the median over (problem, seed) pairs of c_A / c_B [95 % bootstrap interval, "
+       "is the median over (problem, seed) pairs of c_A / c_B (on log scale: B vs A is its reciprocal) "
+       "[95 % bootstrap interval, "
        f"{N_BOOT} resamples of the pairs] · P(A beats B) = (wins + ½ ties) / pairs, with c the cost to the target "
        "(∞ when not reached; both ∞ = a tie, ratio 1). Ratio < 1 and P > 50 %: the row's optimizer is faster.")

@@ -186,7 +186,7 @@ def header_lines(a: Analysis) -> list[str]:
         f"- tolerances on relative suboptimality (f − f*)/(f₀ − f*): {tl}; "
         f"target {tol_label(a.target)}; runs stop at {fmt_num(s.get('stop_tol'))} (0 = never)",
         f"- machine: {env.get('cpu', '?')}, {env.get('threads', '?')} threads; gdbench {env.get('gdbench', '?')}, "
-        f"numba {env.get('numba', '?')}, git `{str(env.get('git_commit', '?'))[:10]}`",
+        f"numba {env.get('numba', '?')}, git `{str(env.get('git_commit') or '–')[:10]}`",
     ]
 
 
