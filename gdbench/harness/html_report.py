@@ -158,7 +158,7 @@ class Page:
         if tr.empty or not math.isfinite(lo):
             return ""
         b = np.geomspace(lo, hi, 160)
-        series = [{"label": f"{v} (best lr)", "color": self.color[str(v)], "width": 1.8,
+        series = [{"label": f"{v} (best lr)", "color": self.color[str(v)], "width": 1.8, "step": True,
                    "y": [_num(x) for x in ecdf_mod.ecdf(g[unit].to_numpy(), b)]}
                   for v, g in tr.groupby("variant", sort=False)]
         return self.chart({"title": title, "xlabel": ecdf_mod.UNIT_LABELS[unit], "ylabel": "share solved",

@@ -48,7 +48,8 @@
     var series = [{label: spec.xlabel}];
     spec.series.forEach(function (s) {
       series.push({label: s.label, stroke: s.color, width: s.width || 1.5, dash: s.dash || undefined,
-                   points: {show: !!s.points, size: 5, fill: s.color}, spanGaps: false});
+                   points: {show: !!s.points, size: 5, fill: s.color}, spanGaps: false,
+                   paths: s.step ? uPlot.paths.stepped({align: 1}) : undefined});
     });
     var xs = spec.xlog ? {distr: 3} : {time: false};
     xs.time = false;
