@@ -13,7 +13,6 @@ converges iff lr < 2/L, monotonically (no overshoot) iff lr ≤ 1/L.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 
@@ -27,13 +26,13 @@ EPS = 1e-6
 
 
 def quadratic_param(runs_row: pd.Series, name: str) -> float:
-    """A quadratic's parameter from its saved spec, or the builder's default."""
+    """A quadratic's parameter from its saved spec, or the registry's default (``PARAMS``)."""
     params = json.loads(runs_row.get("problem_params") or "{}")
     if name in params:
         return float(params[name])
     from ..problems import PROBLEMS
 
-    return float(inspect.signature(PROBLEMS["quadratic"].build).parameters[name].default)
+    return float(PROBLEMS["quadratic"].PARAMS[name])
 
 
 def kappa_problems(runs: pd.DataFrame) -> dict[str, float]:
