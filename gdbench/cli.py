@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("gdbench.harness.cmd_list", "list optimizers, problems and suites with their parameters"),
     "check": ("gdbench.harness.cmd_check", "validate plugin files (update rules, problems) before using them"),
     "report": ("gdbench.harness.cmd_report", "redraw tables and figures from saved results"),
+    "export": ("gdbench.harness.cmd_export", "export a results folder (IOHprofiler format for IOHanalyzer)"),
     "compare": ("gdbench.harness.cmd_compare", "compare two result folders; exit 1 on convergence changes"),
     "bench": ("gdbench.perf.cmd_bench", "time gdbench against NumPy, torch, scikit-learn and the roofline"),
     "perf": ("gdbench.perf.cmd_perf", "pyperf suite of the hot kernels (JSON output)"),

@@ -84,8 +84,8 @@ def test_every_output_file(tiny):
     summary = (out / "summary.md").read_text()
     assert "## Convergence" in summary and "## Timing" in summary and "| linreg | adam |" in summary
     figs = sorted(p.name for p in (out / "figures").glob("*.png"))
-    assert figs == ["convergence_steps.png", "convergence_time.png", "lr_sensitivity.png", "performance_profile.png",
-                    "timing.png", "trajectories.png"]
+    assert figs == ["convergence_steps.png", "convergence_time.png", "ecdf.png", "ecdf_problems.png",
+                    "lr_sensitivity.png", "performance_profile.png", "timing.png", "trajectories.png", "tuning.png"]
     assert all((out / "figures" / f).stat().st_size > 10_000 for f in figs)
     assert not (out / ".lock").exists()
 

@@ -138,7 +138,7 @@ def test_rosenbrock_any_dimension():
     [
         (lambda: gdbench.problems.logistic(np.ones((3, 2)), [1, -1]), "rows"),
         (lambda: gdbench.problems.logistic([[1, 2], [np.nan, 1]], [1, -1]), "NaN"),
-        (lambda: gdbench.problems.logistic([[1, 2], [3, 1]], [1, 0]), "labels must be -1 or \\+1"),
+        (lambda: gdbench.problems.logistic([[1, 2], [3, 1], [0, 1]], [1, 0, 2]), "exactly two values"),
         (lambda: gdbench.problems.hinge(n=10, d=2, l2=0.0), "l2 must be > 0"),
         (lambda: gdbench.problems.linreg(np.ones(3), [1, 2, 3]), "2-D"),
         (lambda: gdbench.problems.rosenbrock(d=1), "d must be"),

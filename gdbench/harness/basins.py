@@ -38,7 +38,7 @@ import pandas as pd
 
 from .metrics import ert, steps_col, tol_label
 from .store import find_table, read_table
-from .tables import fmt_num, fmt_steps, md_table
+from .tables import fmt_num, fmt_steps
 
 KINDS = ("global", "local", "unresolved", "diverged")
 #: columns the worker adds to the runs table (empty / NaN where a problem has no list of minima)
@@ -189,8 +189,11 @@ def _mean_restarts(g: pd.DataFrame) -> str:
     return fmt_num(float(g["restarts"].mean()), 2) if "restarts" in g else "–"
 
 
-def basins_section(runs: pd.DataFrame, meta: dict[str, Any], best: pd.DataFrame) -> list[str]:
-    """The "Basins" section of summary.md (no lines when no run has a basin label)."""
+def basins_sections(runs: pd.DataFrame, meta: dict[str, Any], best: pd.DataFrame) -> list[tuple[str, str, Any, str]]:
+    """The Basins sections of summary.md and report.html, as (id, title, table, text) (none when no
+    run has a basin label)."""
+    from .tabular import Table
+
     if "basin_kind" not in runs:
         return []
     runs = text_columns(runs)
@@ -200,13 +203,19 @@ def basins_section(runs: pd.DataFrame, meta: dict[str, Any], best: pd.DataFrame)
     target = float(s.get("target_tol", 1e-4))
     runs = runs[runs["basin_kind"] != ""]
     sc = steps_col(target)
-    out = ["## Basins", "",
-           "Where each run ends: the listed minimum nearest to its final iterate (Euclidean), when it lies within a "
-           "quarter of that minimum's distance to its nearest other minimum (so at least 3× closer to it than to any "
-           "other); else *unresolved*; *diverged* runs apart. With restarts the final iterate is the run's best. "
-           f"ERT to the global minimum = (steps of the runs that got within {tol_label(target)} of f* + the whole "
-           "budget of the others, restarts included) / (runs that did): the expected steps when a failed run is "
-           "restarted from a fresh random start.", ""]
+
+    def table(header: list[str], rows: list[list[str]], align: str) -> Table:
+        t = Table(header, align)
+        for r in rows:
+            t.add(r)
+        return t
+
+    rule = ("Where each run ends: the listed minimum nearest to its final iterate (Euclidean), when it lies within a "
+            "quarter of that minimum's distance to its nearest other minimum (so at least 3× closer to it than to any "
+            "other); else *unresolved*; *diverged* runs apart. With restarts the final iterate is the run's best. "
+            f"ERT to the global minimum = (steps of the runs that got within {tol_label(target)} of f* + the whole "
+            "budget of the others, restarts included) / (runs that did): the expected steps when a failed run is "
+            "restarted from a fresh random start.")
     # 1. the answer at a glance: share of starts reaching a global minimum at each optimizer's tuned lr
     b = best[best["problem"].isin(set(runs["problem"]))]
     variants = list(dict.fromkeys(b["variant"]))
@@ -225,9 +234,9 @@ def basins_section(runs: pd.DataFrame, meta: dict[str, Any], best: pd.DataFrame)
                 cell += f" [map {_pct(float(g['map_global_share'].iloc[0]))}]"
             row.append(cell)
         rows.append(row)
-    out += ["Share of runs ending in a global minimum, each optimizer at its tuned (best-ERT) lr; in brackets the "
-            "share of the basin map's grid of starts that do.", "",
-            md_table(["problem", *variants], rows, "l" + "r" * len(variants)), ""]
+    out = [("basins", "Basins", table(["problem", *variants], rows, "l" + "r" * len(variants)),
+            rule + " The table: share of runs ending in a global minimum, each optimizer at its tuned (best-ERT) lr; "
+            "in brackets the share of the basin map's grid of starts that do.")]
     # 2. per optimizer at its best lr: shares, restarts and the expected steps to the global minimum
     rows = []
     for _, c in b.iterrows():
@@ -237,17 +246,18 @@ def basins_section(runs: pd.DataFrame, meta: dict[str, Any], best: pd.DataFrame)
         rows.append([str(c["problem"]), str(c["variant"]), fmt_num(c["lr"]), restart_text(rs), str(len(g)),
                      _pct(sh["global"]), sh["locals"], _pct(sh["unresolved"]), _pct(sh["diverged"]),
                      _mean_restarts(g), fmt_steps(c["ert"])])
-    out += ["At each optimizer's tuned lr: where the runs end, restarts per run and the expected steps to reach the "
-            "global minimum, with and without restarts.", "",
-            md_table(["problem", "optimizer", "lr", "restarts", "runs", "global", "local minima", "unresolved",
-                      "diverged", "restarts/run", "ERT to global (steps)"], rows, "lllllrlrrrr"), ""]
+    out.append(("basins_tuned", "Basins at each tuned lr",
+                table(["problem", "optimizer", "lr", "restarts", "runs", "global", "local minima", "unresolved",
+                       "diverged", "restarts/run", "ERT to global (steps)"], rows, "lllllrlrrrr"),
+                "At each optimizer's tuned lr: where the runs end, restarts per run and the expected steps to reach "
+                "the global minimum, with and without restarts."))
     # 3. every grid point
     rows = []
     for (p, rn), g in runs.groupby(["problem", "run_name"], sort=False):
         sh = _shares(g)
         rows.append([str(p), str(rn), str(len(g)), _pct(sh["global"]), sh["locals"], _pct(sh["unresolved"]),
                      _pct(sh["diverged"]), fmt_steps(ert(g[sc], g["steps_budget"]))])
-    out += ["Every grid point.", "",
-            md_table(["problem", "run", "runs", "global", "local minima", "unresolved", "diverged",
-                      "ERT to global (steps)"], rows, "llrrlrrr"), ""]
+    out.append(("basins_grid", "Basins at every grid point",
+                table(["problem", "run", "runs", "global", "local minima", "unresolved", "diverged",
+                       "ERT to global (steps)"], rows, "llrrlrrr"), "Every grid point."))
     return out

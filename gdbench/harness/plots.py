@@ -1,13 +1,20 @@
-"""Figures of a results folder (matplotlib, Agg), all derived from the saved tables.
+"""Figures of a results folder (matplotlib, Agg), all derived from the saved tables — a report
+never builds a problem or runs a sweep.
 
 - ``convergence_steps.png`` / ``convergence_time.png``: median relative suboptimality over seeds
   with the 10–90 % band, per problem, each optimizer at its best lr (log y; time on log x);
-- ``lr_sensitivity.png``: median final relative suboptimality against the learning rate;
-- ``trajectories.png``: iterates of each optimizer (best lr, first seed) on contour plots of
-  the 2-D problems. The driver does not record θ, so θ_t is obtained by re-running the same
-  configuration for t steps (exact: same seed, same compiled code) at a few dozen t;
+- ``lr_sensitivity.png``: median final relative suboptimality against the learning rate (on
+  quadratics, the lr regimes 1/L and 2/L of gradient descent are marked);
+- ``trajectories.png``: iterates of each optimizer (best lr, first seed) on the 2-D problems,
+  read from the traces (``theta_0``, ``theta_1``), over contours of the loss grid the worker saved
+  with the runs (column ``contour``);
 - ``performance_profile.png``: Dolan–Moré profile of ERT to the target tolerance;
-- ``timing.png``: ns per step of every optimizer on every problem.
+- ``timing.png``: ns per step of every optimizer on every problem;
+- ``ecdf.png`` / ``ecdf_problems.png``: runtime ECDFs (:mod:`.ecdf`) aggregated (steps, gradient
+  evaluations, time) and per problem (steps);
+- ``tuning.png``: expected best result after k random trials of the grid (:mod:`.robustness`);
+- ``theory_kappa.png``: steps to 1e-6 against κ on quadratics beside the textbook rates
+  (:mod:`.theory`; only for suites with quadratics of several condition numbers).
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import ecdf as ecdf_mod
+from . import robustness, theory
+from .analysis import Analysis
 from .metrics import performance_profile, steps_col
 from .store import atomic_write_bytes
-from .tables import estimated_optima, problem_label, summarize
+from .tables import estimated_optima, problem_label
 
 FLOOR = 1e-12  # relative suboptimality at or below this is drawn at it (log scale)
 
@@ -83,12 +93,11 @@ def _median_band(traces: dict[str, tuple[np.ndarray, np.ndarray]], run_ids: list
     return grid, (np.median(v, axis=0), np.quantile(v, 0.1, axis=0), np.quantile(v, 0.9, axis=0))
 
 
-def _best_lookup(runs: pd.DataFrame, meta: dict[str, Any]):
-    s = meta.get("suite", {})
-    tols = [float(t) for t in s.get("tolerances", [1e-2, 1e-4, 1e-6, 1e-8])]
-    target = float(s.get("target_tol", 1e-4))
-    cells, best = summarize(runs, tols, target)
-    return cells, best, target
+def _is_data(problem_name: str) -> bool:
+    from ..problems import PROBLEMS
+
+    mod = PROBLEMS.get(problem_name)
+    return mod is not None and mod.KIND == "data"
 
 
 def fig_convergence(runs, traces, meta, best, path: Path, *, time_axis: bool) -> Path | None:
@@ -163,6 +172,11 @@ def fig_lr_sensitivity(runs, cells, path: Path) -> Path | None:
             if alld.any():
                 ax.plot(cv["lr"][alld], y[alld.to_numpy()], "x", color=st["color"], ms=8, mew=2)
             handles[v] = h
+        regimes = theory.lr_regimes(runs, prob)
+        if regimes is not None:
+            for x, name in zip(regimes, ("1/L", "2/L")):
+                ax.axvline(x, color="0.3", lw=0.9, ls=":")
+                ax.text(x, 3e1, f" {name}", fontsize=7, color="0.2", va="center")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylim(FLOOR / 3, 1e2)
@@ -174,55 +188,48 @@ def fig_lr_sensitivity(runs, cells, path: Path) -> Path | None:
     order = [v for v in variants if v in handles]
     fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
                bbox_to_anchor=(0.5, -0.01), frameon=False)
-    fig.suptitle("Learning-rate sensitivity (× at the top: every seed diverged)", y=1.0)
+    fig.suptitle("Learning-rate sensitivity (× at the top: every seed diverged; quadratics: GD converges for "
+                 "lr < 2/L, without overshoot for lr ≤ 1/L)", y=1.0)
     fig.tight_layout(rect=(0, 0.05, 1, 0.98))
     return _save(fig, path)
 
 
-def _config_of(row: pd.Series) -> dict[str, Any]:
-    cfg: dict[str, Any] = json.loads(row["hyper"]) if row.get("hyper") else {"lr": float(row["lr"])}
-    cfg["seed"] = int(row["seed"])
-    b = int(row["batch_size"])
-    cfg["batch_size"] = b if b > 0 else None
-    for k in ("schedule", "clip"):
-        v = row.get(k)
-        if isinstance(v, str) and v:
-            cfg[k] = json.loads(v)
-    sch = cfg.get("schedule")
-    if sch is not None:
-        sch = {"name": sch} if isinstance(sch, str) else dict(sch)
-        if sch.get("name") == "cosine" and sch.get("T_max") is None:
-            sch["T_max"] = int(row["steps_budget"])  # the run's own horizon, not the replay's
-        cfg["schedule"] = sch
-    if float(row.get("noise") or 0) > 0:
-        cfg["noise"] = float(row["noise"])
-    return cfg
+def _contour_of(runs: pd.DataFrame, prob: str) -> dict[str, Any] | None:
+    """The widest loss grid the workers saved for a 2-D problem (one per group), or None."""
+    if "contour" not in runs:
+        return None
+    grids = [json.loads(c) for c in runs.loc[runs["problem"] == prob, "contour"] if isinstance(c, str) and c]
+    if not grids:
+        return None
+    return max(grids, key=lambda g: (g["x"][1] - g["x"][0]) * (g["y"][1] - g["y"][0]))
 
 
-def trajectory(problem, rule: str, cfg: dict[str, Any], steps: int, points: int = 60) -> np.ndarray:
-    """θ_t at ~``points`` steps t ≤ ``steps`` by re-running the configuration for t steps."""
-    import gdbench
-
-    ts = np.unique(np.concatenate([[0], np.geomspace(1, max(steps, 1), points).astype(int),
-                                   np.linspace(0, steps, points // 2).astype(int)]))
-    path = [problem.x0.copy()]
-    for t in ts[1:]:
-        r = gdbench.sweep(problem, rule, [cfg], steps=int(t), record_every=0, threads=1)
-        th = r.theta[0]
-        if not np.isfinite(th).all():
-            break
-        path.append(th.copy())
-        if r.steps_done[0] < t:  # diverged: stop
-            break
-    return np.array(path)
+def trajectory(traces_by_run: dict[str, pd.DataFrame], row: pd.Series) -> np.ndarray | None:
+    """The recorded iterates θ_t of one run (traces ``theta_0``, ``theta_1``), up to its first point
+    far uphill (f − f* > 10 (f0 − f*)) when it runs away."""
+    t = traces_by_run.get(str(row["run_id"]))
+    if t is None or "theta_1" not in t:
+        return None
+    p = t[["theta_0", "theta_1"]].to_numpy(dtype=float)
+    sub = t["loss"].to_numpy(dtype=float) - float(row["f_star"])
+    spread = max(abs(float(row["f0"]) - float(row["f_star"])), 1e-12)
+    keep = np.isfinite(p).all(axis=1) & (sub <= 10 * spread)
+    if not keep.all():
+        p = p[: int(np.argmin(keep)) + 1]
+        p = p[np.isfinite(p).all(axis=1)]
+    return p
 
 
-def fig_trajectories(runs, best, path: Path) -> Path | None:
-    from .worker import build_problem
-
+def fig_trajectories(runs, traces, best, path: Path) -> Path | None:
+    """Iterates on the 2-D problems, read from the traces, over the loss grid the worker saved."""
+    if traces.empty or "theta_1" not in traces:
+        return None
     two_d = [p for p in dict.fromkeys(runs["problem"]) if int(runs.loc[runs["problem"] == p, "dim"].iloc[0]) == 2]
     if not two_d:
         return None
+    ids = set(runs.loc[runs["problem"].isin(two_d), "run_id"].astype(str))
+    sub = traces[traces["run_id"].astype(str).isin(ids)]
+    by_run = {str(k): g for k, g in sub.groupby("run_id", sort=False)}
     plt = _plt()
     variants = list(dict.fromkeys(runs["variant"]))
     sty = _styles(variants)
@@ -230,43 +237,36 @@ def fig_trajectories(runs, best, path: Path) -> Path | None:
     fig, axes = plt.subplots(nr, nc, figsize=(4.6 * nc, 4.0 * nr), squeeze=False)
     handles = {}
     for ax, prob in zip(axes.flat, two_d):
-        first = runs[runs["problem"] == prob].iloc[0]
-        problem = build_problem(str(first["problem_name"]), json.loads(first["problem_params"] or "{}"))
+        pr = runs[runs["problem"] == prob]
+        grid = _contour_of(runs, prob)
         paths: dict[str, np.ndarray] = {}
         pb = best[best["problem"] == prob]
         per_lr = pb["variant"].nunique() == 1  # one optimizer: show every grid point (e.g. lr regimes)
-        names = (list(runs.loc[runs["problem"] == prob, "run_name"].drop_duplicates())[:6] if per_lr
-                 else list(pb["run_name"]))
+        names = list(pr["run_name"].drop_duplicates())[:6] if per_lr else list(pb["run_name"])
         for rn in names:
-            g = runs[(runs["problem"] == prob) & (runs["run_name"] == rn)].sort_values("seed")
-            row = g.iloc[0]
+            row = pr[pr["run_name"] == rn].sort_values("seed").iloc[0]
             key = f"lr={row['lr']:g}" if per_lr else str(row["variant"])
-            try:
-                paths[key] = trajectory(problem, str(row["rule"]), _config_of(row), int(row["steps_done"]))
-            except ValueError:  # a plugin rule not loaded in this process: no path to redraw
-                continue
-        # view box: start, optimum, and the path points that did not run away
-        f0 = problem.loss(problem.x0)
-        pts = [problem.x0[None, :]]
-        if problem.x_star is not None:
-            pts.append(problem.x_star[None, :])
-        spread = max(abs(f0 - problem.f_star), 1e-12)
-        for key, p in list(paths.items()):
-            keep = np.array([problem.loss(x) - problem.f_star <= 10 * spread for x in p])
-            if not keep.all():  # running away: draw it up to its first point far uphill
-                p = paths[key] = p[: int(np.argmin(keep)) + 1]
-                keep = keep[: len(p)]
-            pts.append(p[keep])
-        allp = np.vstack(pts)
+            p = trajectory(by_run, row)
+            if p is not None and len(p):
+                paths[key] = p
+        if not paths:
+            ax.set_visible(False)
+            continue
+        x0 = next(iter(paths.values()))[0]
+        x_star = None if grid is None or grid.get("x_star") is None else np.asarray(grid["x_star"])
+        allp = np.vstack([x0[None, :], *([x_star[None, :]] if x_star is not None else []), *paths.values()])
         lo, hi = allp.min(axis=0), allp.max(axis=0)
         span = np.maximum(hi - lo, 0.5)
         lo, hi = lo - 0.15 * span, hi + 0.15 * span
-        xs = np.linspace(lo[0], hi[0], 160)
-        ys = np.linspace(lo[1], hi[1], 160)
-        Z = np.array([[problem.loss(np.array([x, y])) for x in xs] for y in ys])
-        zmin = min(Z.min(), problem.f_star)
-        levels = zmin + np.geomspace(max((Z.max() - zmin) * 1e-5, 1e-8), Z.max() - zmin, 18)
-        ax.contour(xs, ys, Z, levels=levels, colors="0.6", linewidths=0.6, linestyles="solid")
+        if grid is not None:
+            Z = np.asarray(grid["z"], dtype=float)
+            xs = np.linspace(grid["x"][0], grid["x"][1], Z.shape[1])
+            ys = np.linspace(grid["y"][0], grid["y"][1], Z.shape[0])
+            zmin = min(np.nanmin(Z), 0.0)
+            zmax = np.nanmax(Z)
+            if zmax > zmin:
+                levels = zmin + np.geomspace(max((zmax - zmin) * 1e-5, 1e-8), zmax - zmin, 18)
+                ax.contour(xs, ys, Z, levels=levels, colors="0.6", linewidths=0.6, linestyles="solid")
         lr_colors = _styles(list(paths))
         for v, p in paths.items():
             st = lr_colors[v] if per_lr else sty[v]
@@ -275,18 +275,18 @@ def fig_trajectories(runs, best, path: Path) -> Path | None:
                 handles[v] = h
         if per_lr:
             ax.legend(loc="best", fontsize=7, title=str(pb["variant"].iloc[0]), title_fontsize=7)
-        ax.plot(*problem.x0, "ks", ms=5)
-        if problem.x_star is not None:
-            ax.plot(*problem.x_star, "k*", ms=10)
-        if "f_saddle" in problem.info:
-            ax.plot(0.0, 0.0, "kx", ms=8, mew=2)
+        ax.plot(*x0, "ks", ms=5)
+        if x_star is not None:
+            ax.plot(*x_star, "k*", ms=10)
+        saddle = grid is not None and grid.get("saddle") is not None
+        if saddle:
+            ax.plot(*grid["saddle"], "kx", ms=8, mew=2)
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
-        names = ("w", "b") if problem.kind == "data" else ("θ₁", "θ₂")
+        names = ("w", "b") if _is_data(str(pr["problem_name"].iloc[0])) else ("θ₁", "θ₂")
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
-        marks = "■ start" + (", ★ optimum" if problem.x_star is not None else "") + (
-            ", × saddle point" if "f_saddle" in problem.info else "")
+        marks = "■ start" + (", ★ optimum" if x_star is not None else "") + (", × saddle point" if saddle else "")
         ax.set_title(f"{prob} ({marks})")
     for ax in list(axes.flat)[len(two_d):]:
         ax.set_visible(False)
@@ -362,9 +362,130 @@ def fig_timing(runs, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any], outdir: Path) -> list[Path]:
+def _ecdf_xy(costs: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    b = np.geomspace(lo, hi, 300)
+    return b, ecdf_mod.ecdf(costs, b)
+
+
+def fig_ecdf(a: Analysis, path: Path) -> Path | None:
+    tr = a.triples
+    units = [u for u in ecdf_mod.UNITS if np.isfinite(ecdf_mod.budget_range(tr, u)[0])]
+    if tr.empty or not units:
+        return None
+    plt = _plt()
+    sty = _styles(a.variants)
+    fig, axes = plt.subplots(1, len(units), figsize=(4.4 * len(units), 3.6), squeeze=False)
+    for ax, u in zip(axes.flat, units):
+        lo, hi = ecdf_mod.budget_range(tr, u)
+        for v, g in tr.groupby("variant", sort=False):
+            x, y = _ecdf_xy(g[u].to_numpy(), lo, hi)
+            ax.step(x, y, where="post", lw=1.4, label=v, **sty[v])
+        ax.set_xscale("log")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(f"budget: {ecdf_mod.UNIT_LABELS[u]} (log)")
+        ax.set_ylabel("share of (problem, seed, target) solved")
+    axes.flat[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig.suptitle("Runtime ECDF at the best lr, targets 1e-1 … 1e-8, all problems (failed runs count as unsolved)",
+                 y=1.0)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def fig_ecdf_problems(a: Analysis, path: Path) -> Path | None:
+    tr = a.triples
+    if tr.empty:
+        return None
+    plt = _plt()
+    sty = _styles(a.variants)
+    nr, nc = _grid(len(a.problems))
+    fig, axes = plt.subplots(nr, nc, figsize=(4.2 * nc, 3.2 * nr), squeeze=False)
+    handles = {}
+    for ax, prob in zip(axes.flat, a.problems):
+        tp = tr[tr["problem"] == prob]
+        lo, hi = ecdf_mod.budget_range(tp, "steps")
+        if not np.isfinite(lo):
+            continue
+        for v, g in tp.groupby("variant", sort=False):
+            x, y = _ecdf_xy(g["steps"].to_numpy(), lo, hi)
+            (handles[v],) = ax.step(x, y, where="post", lw=1.4, **sty[v])
+        ax.set_xscale("log")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("budget: steps (log)")
+        ax.set_ylabel("share of (seed, target) solved")
+        ax.set_title(prob)
+    for ax in list(axes.flat)[len(a.problems):]:
+        ax.set_visible(False)
+    order = [v for v in a.variants if v in handles]
+    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
+               bbox_to_anchor=(0.5, -0.01), frameon=False)
+    fig.suptitle("Runtime ECDF per problem at the best lr (targets 1e-1 … 1e-8)", y=1.0)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
+    return _save(fig, path)
+
+
+def fig_tuning(a: Analysis, path: Path) -> Path | None:
+    if a.robust.empty:
+        return None
+    plt = _plt()
+    sty = _styles(a.variants)
+    nr, nc = _grid(len(a.problems))
+    fig, axes = plt.subplots(nr, nc, figsize=(4.2 * nc, 3.2 * nr), squeeze=False)
+    handles = {}
+    kmax = int(max(16, a.robust["trials"].max()))
+    ks = np.arange(1, kmax + 1)
+    for ax, prob in zip(axes.flat, a.problems):
+        for v in a.variants:
+            r = a.runs[(a.runs["problem"] == prob) & (a.runs["variant"] == v)]
+            if r.empty:
+                continue
+            y = np.clip(robustness.expected_best_curve(r, kmax), FLOOR, None)
+            (handles[v],) = ax.plot(ks, y, lw=1.3, **sty[v])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("k random trials of the grid (log)")
+        ax.set_ylabel("E[best final (f − f*)/(f₀ − f*)]")
+        ax.set_title(prob)
+    for ax in list(axes.flat)[len(a.problems):]:
+        ax.set_visible(False)
+    order = [v for v in a.variants if v in handles]
+    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
+               bbox_to_anchor=(0.5, -0.01), frameon=False)
+    fig.suptitle("Expected best result after k random trials of the grid (Sivaprasad et al. 2020)", y=1.0)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
+    return _save(fig, path)
+
+
+def fig_kappa(a: Analysis, path: Path) -> Path | None:
+    kp = a.kappa
+    if kp.empty:
+        return None
+    plt = _plt()
+    sty = _styles(a.variants)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ks = np.array(sorted(set(kp["kappa"])), dtype=float)
+    for v, g in kp.groupby("variant", sort=False):
+        y = g["steps"].to_numpy(dtype=float)
+        ax.plot(g["kappa"], np.where(np.isfinite(y), y, np.nan), marker="o", lw=1.5, label=f"{v} (tuned)", **sty[v])
+    for (name, vals), ls in zip(theory.rate_lines(ks).items(), ("--", ":")):
+        ax.plot(ks, vals, color="0.25", ls=ls, lw=1.2, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("condition number κ (log)")
+    ax.set_ylabel("steps to (f − f*)/(f₀ − f*) ≤ 1e-6 (log)")
+    ax.set_title("Steps to 1e-6 on quadratics against κ, beside the textbook rates")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any], outdir: Path,
+                 analysis: Analysis | None = None) -> list[Path]:
+    from .analysis import analyse
+
+    a = analysis or analyse(runs, traces, meta)
+    runs, traces = a.runs, a.traces
     outdir.mkdir(parents=True, exist_ok=True)
-    cells, best, target = _best_lookup(runs, meta)
+    cells, best, target = a.cells, a.best, a.target
     made = []
     if not traces.empty:
         steps = traces["step"].to_numpy()
@@ -373,9 +494,13 @@ def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any],
         made.append(fig_convergence(runs, by_run, meta, best, outdir / "convergence_steps.png", time_axis=False))
         made.append(fig_convergence(runs, by_run, meta, best, outdir / "convergence_time.png", time_axis=True))
     made.append(fig_lr_sensitivity(runs, cells, outdir / "lr_sensitivity.png"))
-    made.append(fig_trajectories(runs, best, outdir / "trajectories.png"))
+    made.append(fig_trajectories(runs, traces, best, outdir / "trajectories.png"))
     made.append(fig_performance_profile(best, target, outdir / "performance_profile.png"))
     made.append(fig_timing(runs, outdir / "timing.png"))
+    made.append(fig_ecdf(a, outdir / "ecdf.png"))
+    made.append(fig_ecdf_problems(a, outdir / "ecdf_problems.png"))
+    made.append(fig_tuning(a, outdir / "tuning.png"))
+    made.append(fig_kappa(a, outdir / "theory_kappa.png"))
     from .plots_basins import fig_basin_maps  # basin maps: the basins table next to outdir
 
     made.append(fig_basin_maps(runs, best, outdir.parent, outdir / "basin_maps.png"))

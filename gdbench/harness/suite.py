@@ -31,7 +31,10 @@ from ..runspec import (
 from .executors import GroupTask
 from .metrics import DEFAULT_TOLERANCES
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
+#: the shipped suites: ``gdbench/suites`` in an installed wheel (copied there from the top-level
+#: ``suites/`` folder at build time by ``setup.py``), else ``suites/`` of the source checkout
+_PACKAGE_SUITES = Path(__file__).resolve().parents[1] / "suites"
+SUITES_DIR = _PACKAGE_SUITES if _PACKAGE_SUITES.is_dir() else Path(__file__).resolve().parents[2] / "suites"
 
 #: suite names of gradient estimators: the plain ``gd`` rule with that estimator
 ESTIMATOR_VARIANTS = {"batch_gd": "full", "sgd": 1, "minibatch": 32}
@@ -55,6 +58,7 @@ TOP_FIELDS = {
     "executor": "where groups run: a name (local, processes, dask) or a table {name, scheduler, workers}; "
                 "the command line overrides it",
     "plugins": "plugin files of yours (update rules, problems, losses), paths relative to the suite file",
+    "baseline": "the optimizer variant (a key of [optimizers]) that the score's speed-up is measured against",
     "problems": "table of problems",
     "optimizers": "table of optimizer variants",
 }
@@ -475,6 +479,10 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
                 skipped.append(f"{label} × {vname}: problem {prob.name!r} has no data rows to sample "
                                f"(batch_size applies to data problems only)")
 
+    baseline = doc.get("baseline")
+    if baseline is not None and baseline not in variants:
+        raise ctx.err("baseline", f"unknown optimizer variant {baseline!r}; allowed: {', '.join(variants)}")
+
     # --- tasks ----------------------------------------------------------------------------
     tasks: list[GroupTask] = []
     for (label, rule), entries in groups.items():
@@ -515,7 +523,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     settings = {"steps": steps, "record_every": record_every, "seeds": seeds, "tolerances": list(tolerances),
                 "target_tol": target_tol, "stop_tol": stop_tol, "time_budget_s": time_budget,
                 "timing_steps": timing_steps, "div_factor": div_factor, "escape_frac": escape_frac, "device": dev,
-                "threads": thr, "executor": executor, "basin_map": basin_map}
+                "threads": thr, "executor": executor, "basin_map": basin_map, "baseline": baseline}
     try:
         shown = str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -1,70 +1,25 @@
-"""Markdown tables (summary.md) from a saved runs table and meta.json — nothing else, so that
-``gdbench report DIR`` reproduces summary.md byte for byte."""
+"""The tables of a results folder (summary.md, and the same tables in report.html) from the saved
+runs and traces tables and meta.json — nothing else, so that ``gdbench report DIR`` reproduces
+summary.md byte for byte."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from . import ecdf, paired, robustness, score, theory
+from .analysis import Analysis, analyse, sorted_runs
 from .metrics import aggregate_cells, best_cells, steps_col, tol_label
+from .tabular import Table, fmt_band, fmt_num, fmt_pct, fmt_rate, fmt_steps, fmt_time, md_table
+
+__all__ = ["BEST_LR_RULE", "Table", "fmt_band", "fmt_num", "fmt_rate", "fmt_steps", "fmt_time", "md_table",
+           "summarize", "convergence_table", "timing_table", "grid_table", "escape_table", "sections",
+           "render_summary"]
 
 BEST_LR_RULE = ("best lr = the grid point with the smallest ERT to the target tolerance (ties and the no-success "
                 "case: smaller median final relative suboptimality of the non-diverged seeds, then smaller lr)")
-
-
-def fmt_num(v: Any, digits: int = 3) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    v = float(v)
-    if math.isinf(v):
-        return "∞"
-    return f"{v:.{digits}g}"
-
-
-def fmt_rate(v: Any) -> str:
-    """Large positive quantities (ns/step, evaluations/s): plain digits below 1e7."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    v = float(v)
-    if math.isinf(v):
-        return "∞"
-    return f"{v:.0f}" if 1e3 <= abs(v) < 1e7 else f"{v:.3g}"
-
-
-def fmt_steps(v: float) -> str:
-    if isinstance(v, float) and math.isnan(v):
-        return "–"
-    return "∞" if math.isinf(v) else f"{int(round(v))}"
-
-
-def fmt_band(med: float, lo: float, hi: float) -> str:
-    if isinstance(med, float) and math.isnan(med):
-        return "–"
-    if fmt_steps(lo) == fmt_steps(hi):
-        return fmt_steps(med)
-    return f"{fmt_steps(med)} [{fmt_steps(lo)}–{fmt_steps(hi)}]"
-
-
-def fmt_time(s: float) -> str:
-    if s is None or (isinstance(s, float) and math.isnan(s)):
-        return "–"
-    if math.isinf(s):
-        return "∞"
-    for unit, f in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if s >= f or unit == "ns":
-            return f"{s / f:.3g} {unit}"
-    return "–"  # pragma: no cover
-
-
-def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
-    align = align or "l" * len(header)
-    sep = ["---:" if a == "r" else "---" for a in align]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def _order(runs: pd.DataFrame, col: str) -> list[str]:
@@ -77,6 +32,7 @@ def summarize(runs: pd.DataFrame, tolerances: Sequence[float], target_tol: float
     cells = aggregate_cells(runs, tolerances, target_tol)
     best = best_cells(cells)
     po, vo = _order(runs, "problem"), _order(runs, "variant")
+
     def order(df: pd.DataFrame) -> pd.DataFrame:
         if df.empty:
             return df
@@ -85,6 +41,10 @@ def summarize(runs: pd.DataFrame, tolerances: Sequence[float], target_tol: float
         return df.drop(columns=["_p", "_v"]).reset_index(drop=True)
 
     return order(cells), order(best)
+
+
+def _band(r: pd.Series, col: str) -> tuple[str, float]:
+    return fmt_band(r[f"{col}_med"], r[f"{col}_p10"], r[f"{col}_p90"]), r[f"{col}_med"]
 
 
 def estimated_optima(runs: pd.DataFrame) -> dict[str, str]:
@@ -101,62 +61,137 @@ def problem_label(problem: str, estimated: dict[str, str]) -> str:
     return f"{problem} (f* estimated)" if problem in estimated else problem
 
 
-def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_tol: float,
-                      estimated: dict[str, str] | None = None) -> str:
+def convergence(best: pd.DataFrame, tolerances: Sequence[float], target_tol: float,
+                estimated: dict[str, str] | None = None) -> Table:
     show = [t for t in (1e-4, 1e-6) if t in tolerances] or list(tolerances)[:2]
     header = ["problem", "optimizer", "best lr", *[f"steps to {tol_label(t)}" for t in show],
               f"time to {tol_label(show[0])}", f"success ({tol_label(target_tol)})", "ERT (steps)",
               "final rel. subopt.", "statuses"]
-    rows = []
+    t = Table(header, "lll" + "r" * (len(header) - 4) + "l")
     for _, r in best.iterrows():
-        rows.append([
-            problem_label(str(r["problem"]), estimated or {}), str(r["variant"]), fmt_num(r["lr"]),
-            *[fmt_band(r[f"{steps_col(t)}_med"], r[f"{steps_col(t)}_p10"], r[f"{steps_col(t)}_p90"]) for t in show],
-            fmt_time(r[f"time_to_{tol_label(show[0])}_med"]),
-            f"{r['success'] * 100:.0f} %", fmt_steps(r["ert"]), fmt_num(r["final_rel_med"]), str(r["statuses"]),
-        ])
-    return md_table(header, rows, "lll" + "r" * (len(header) - 4) + "l")
+        tt = r[f"time_to_{tol_label(show[0])}_med"]
+        t.add([problem_label(str(r["problem"]), estimated or {}), str(r["variant"]), (fmt_num(r["lr"]), r["lr"]),
+               *[_band(r, steps_col(x)) for x in show], (fmt_time(tt), tt),
+               (f"{r['success'] * 100:.0f} %", r["success"]), (fmt_steps(r["ert"]), r["ert"]),
+               (fmt_num(r["final_rel_med"]), r["final_rel_med"]), str(r["statuses"])])
+    return t
+
+
+def convergence_table(best: pd.DataFrame, tolerances: Sequence[float], target_tol: float,
+                      estimated: dict[str, str] | None = None) -> str:
+    return convergence(best, tolerances, target_tol, estimated).md()
+
+
+def timing(runs: pd.DataFrame) -> Table:
+    t = Table(["problem", "optimizer", "ns/step (median)", "grad evals/s", "compile s (pair)"], "llrrr")
+    for (p, v), g in runs.groupby(["problem", "variant"], sort=False):
+        ns, ge, cs = g["ns_per_step"].median(), g["grad_evals_per_s"].median(), g["compile_s"].max()
+        t.add([str(p), str(v), (fmt_rate(ns), ns), (fmt_rate(ge), ge), (fmt_num(cs, 2), cs)])
+    return t
 
 
 def timing_table(runs: pd.DataFrame) -> str:
-    header = ["problem", "optimizer", "ns/step (median)", "grad evals/s", "compile s (pair)"]
-    rows = []
-    for (p, v), g in runs.groupby(["problem", "variant"], sort=False):
-        ns = g["ns_per_step"].median()
-        rows.append([str(p), str(v), fmt_rate(ns), fmt_rate(g["grad_evals_per_s"].median()),
-                     fmt_num(g["compile_s"].max(), 2)])
-    return md_table(header, rows, "llrrr")
+    return timing(runs).md()
 
 
 GRID_TABLE_MAX = 120
 
 
-def grid_table(cells: pd.DataFrame, tolerances: Sequence[float], target_tol: float) -> str:
+def grid(cells: pd.DataFrame, target_tol: float) -> Table:
     t = target_tol
     header = ["problem", "run", "seeds", f"steps to {tol_label(t)}", f"success ({tol_label(t)})",
               "final rel. subopt.", "statuses"]
     esc = bool("escape_med" in cells and cells["escape_med"].notna().any())
     if esc:
         header.insert(4, "escape step")
-    rows = []
+    tab = Table(header, "llrrr" + "r" * esc + "rl")
     for _, r in cells.iterrows():
-        row = [str(r["problem"]), str(r["run_name"]), str(int(r["seeds"])),
-               fmt_band(r[f"{steps_col(t)}_med"], r[f"{steps_col(t)}_p10"], r[f"{steps_col(t)}_p90"]),
-               f"{r['success'] * 100:.0f} %", fmt_num(r["final_rel_med"]), str(r["statuses"])]
+        row: list = [str(r["problem"]), str(r["run_name"]), (str(int(r["seeds"])), int(r["seeds"])),
+                     _band(r, steps_col(t)), (f"{r['success'] * 100:.0f} %", r["success"]),
+                     (fmt_num(r["final_rel_med"]), r["final_rel_med"]), str(r["statuses"])]
         if esc:
-            row.insert(4, fmt_band(r["escape_med"], r["escape_p10"], r["escape_p90"]))
-        rows.append(row)
-    return md_table(header, rows, "llrrr" + "r" * esc + "rl")
+            row.insert(4, _band(r, "escape"))
+        tab.add(row)
+    return tab
+
+
+def grid_table(cells: pd.DataFrame, tolerances: Sequence[float], target_tol: float) -> str:
+    return grid(cells, target_tol).md()
+
+
+def escape(best: pd.DataFrame) -> Table | None:
+    if "escape_med" not in best or best["escape_med"].isna().all():
+        return None
+    t = Table(["problem", "optimizer", "lr", "escape step (median [10–90 %])"], "lllr")
+    for _, r in best[best["escape_med"].notna()].iterrows():
+        t.add([str(r["problem"]), str(r["variant"]), (fmt_num(r["lr"]), r["lr"]), _band(r, "escape")])
+    return t
 
 
 def escape_table(best: pd.DataFrame) -> str | None:
-    if "escape_med" not in best or best["escape_med"].isna().all():
-        return None
-    rows = []
-    for _, r in best[best["escape_med"].notna()].iterrows():
-        rows.append([str(r["problem"]), str(r["variant"]), fmt_num(r["lr"]),
-                     fmt_band(r["escape_med"], r["escape_p10"], r["escape_p90"])])
-    return md_table(["problem", "optimizer", "lr", "escape step (median [10–90 %])"], rows, "lllr")
+    t = escape(best)
+    return None if t is None else t.md()
+
+
+def notes_of(runs: pd.DataFrame) -> list[str]:
+    """Notes the problems made when built (e.g. which label became +1), once each."""
+    if "problem_note" not in runs:
+        return []
+    out = []
+    for p, g in runs.groupby("problem", sort=False):
+        for note in dict.fromkeys(str(x) for x in g["problem_note"] if isinstance(x, str) and x):
+            out.append(f"{p}: {note}")
+    return out
+
+
+def sections(a: Analysis) -> list[tuple[str, str, Table | None, str]]:
+    """The summary's sections after the header: (id, title, table, text above the table). The
+    HTML report renders the same list."""
+    s = a.meta.get("suite", {})
+    tl = tol_label(a.target)
+    out: list[tuple[str, str, Table | None, str]] = [
+        ("convergence", "Convergence", convergence(a.best, a.tolerances, a.target, estimated_optima(a.runs)),
+         f"Per problem × optimizer at its best learning rate; {BEST_LR_RULE}. Steps: median "
+         "[10 %–90 %] over seeds, first recorded step at or below the tolerance; ∞ = not reached. Time = steps × "
+         "ns/step measured without recording and compilation. ERT = (steps of successes + budget of failures) / "
+         "successes."),
+        ("timing", "Timing", timing(a.runs),
+         "ns/step: single thread, no trace recording, compilation excluded (median over the variant's runs). "
+         "Gradient evaluations are per-sample for data problems. Compile s: first compile or cache load of the "
+         "(rule, problem) driver in the worker (0 when already loaded)."),
+    ]
+    if len(a.cells) <= GRID_TABLE_MAX and len(a.cells) > len(a.best):
+        out.append(("grid", "Every grid point", grid(a.cells, a.target), "Median over seeds (steps: [10 %–90 %])."))
+    esc = escape(a.best)
+    if esc is not None:
+        out.append(("escape", "Saddle escape", esc,
+                    "First recorded step with f < f_saddle − escape_frac·(f_saddle − f*) "
+                    f"(escape_frac = {fmt_num(s.get('escape_frac', 0.1))}), at the best lr."))
+    if not a.best.empty:
+        if a.traces.empty:
+            out.append(("ecdf", "Runtime ECDF", None, "No traces saved: the ECDF needs them."))
+        else:
+            out.append(("ecdf", "Runtime ECDF", ecdf.ecdf_table(a.ecdf_all), ecdf.DOC))
+        out.append(("score", "Score", score.score_table(a.scores, a.baseline),
+                    f"Cost: ERT to {tl} at the best lr. " + score.DOC
+                    + ("" if a.baseline else " No speed-up column: the suite names no `baseline` variant.")))
+        out.append(("robustness", "Tuning robustness", robustness.robustness_table(a.robust, tl), robustness.DOC))
+        for key, title, pr in (("paired_steps", "Paired comparison: steps", a.paired_steps),
+                               ("paired_time", "Paired comparison: time", a.paired_time)):
+            if pr.empty:
+                continue
+            out.append((key, title, paired.paired_matrix(pr, a.variants),
+                        f"Cost: steps to {tl}" + (" × ns/step" if key == "paired_time" else "") + ". "
+                        + paired.DOC + " " + paired.verdict(pr)))
+        if not a.kappa.empty:
+            out.append(("theory", "Theory: steps to 1e-6 against the condition number", theory.kappa_table(a.kappa),
+                        "Quadratics of several condition numbers κ; each optimizer at its tuned grid point (fewest "
+                        "median steps to 1e-6). Gradient descent needs O(κ log 1/ε) steps, heavy ball and Nesterov "
+                        "with tuned momentum O(√κ log 1/ε); the last two rows are those rates with constant 1."))
+    from .basins import basins_sections  # here: basins builds on this module's helpers
+
+    out += basins_sections(a.runs, a.meta, a.best)
+    return out
 
 
 def _provenance_lines(estimated: dict[str, str], plugins: list[dict[str, str]]) -> list[str]:
@@ -171,64 +206,42 @@ def _provenance_lines(estimated: dict[str, str], plugins: list[dict[str, str]]) 
     return out
 
 
-def render_summary(runs: pd.DataFrame, meta: dict[str, Any]) -> str:
-    """summary.md as text."""
-    s = meta.get("suite", {})
-    tolerances = [float(t) for t in s.get("tolerances", [1e-2, 1e-4, 1e-6, 1e-8])]
-    target = float(s.get("target_tol", 1e-4))
-    runs = runs.copy()
-    runs["problem"] = pd.Categorical(runs["problem"], categories=_order(runs, "problem"), ordered=True)
-    runs["variant"] = pd.Categorical(runs["variant"], categories=_order(runs, "variant"), ordered=True)
-    runs = runs.sort_values(["problem", "variant"], kind="mergesort")
-    runs["problem"] = runs["problem"].astype(str)
-    runs["variant"] = runs["variant"].astype(str)
-    _, best = summarize(runs, tolerances, target)
-    est = estimated_optima(runs)
-    env = meta.get("environment", {})
-    out = [f"# gdbench results: suite `{s.get('name', '?')}`", ""]
-    if s.get("description"):
-        out += [str(s["description"]), ""]
-    out += [
+def header_lines(a: Analysis) -> list[str]:
+    s, env, runs = a.meta.get("suite", {}), a.meta.get("environment", {}), a.runs
+    tl = ", ".join(tol_label(t) for t in a.tolerances)
+    return [
         f"- suite file: `{s.get('path', '?')}` (sha256 `{str(s.get('sha256', '?'))[:12]}`)",
         f"- runs: {len(runs)} ({runs['problem'].nunique()} problems × {runs['variant'].nunique()} optimizer "
         f"variants × lr grid × {len(s.get('seeds', []))} seeds); budget {s.get('steps', '?')} steps, "
         f"recorded every {s.get('record_every', '?')} (unless a problem overrides them)",
-        f"- tolerances on relative suboptimality (f − f*)/(f₀ − f*): {', '.join(tol_label(t) for t in tolerances)}; "
-        f"target {tol_label(target)}; runs stop at {fmt_num(s.get('stop_tol'))} (0 = never)",
-        *_provenance_lines(est, meta.get("plugins") or []),
+        f"- tolerances on relative suboptimality (f − f*)/(f₀ − f*): {tl}; "
+        f"target {tol_label(a.target)}; runs stop at {fmt_num(s.get('stop_tol'))} (0 = never)",
+        *_provenance_lines(estimated_optima(runs), a.meta.get("plugins") or []),
         f"- machine: {env.get('cpu', '?')}, {env.get('threads', '?')} threads; gdbench {env.get('gdbench', '?')}, "
-        f"numba {env.get('numba', '?')}, git `{str(env.get('git_commit', '?'))[:10]}`",
-        "",
-        "## Convergence",
-        "",
-        f"Per problem × optimizer at its best learning rate; {BEST_LR_RULE}. Steps: median "
-        "[10 %–90 %] over seeds, first recorded step at or below the tolerance; ∞ = not reached. Time = steps × "
-        "ns/step measured without recording and compilation. ERT = (steps of successes + budget of failures) / "
-        "successes.",
-        "",
-        convergence_table(best, tolerances, target, est),
-        "",
-        "## Timing",
-        "",
-        "ns/step: single thread, no trace recording, compilation excluded (median over the variant's runs). Gradient "
-        "evaluations are per-sample for data problems. Compile s: first compile or cache load of the (rule, problem) "
-        "driver in the worker (0 when already loaded).",
-        "",
-        timing_table(runs),
-        "",
+        f"numba {env.get('numba', '?')}, git `{str(env.get('git_commit') or '–')[:10]}`",
     ]
-    cells, _ = summarize(runs, tolerances, target)
-    if len(cells) <= GRID_TABLE_MAX and len(cells) > len(best):
-        out += ["## Every grid point", "", "Median over seeds (steps: [10 %–90 %]).", "",
-                grid_table(cells, tolerances, target), ""]
-    esc = escape_table(best)
-    if esc:
-        out += ["## Saddle escape", "", "First recorded step with f < f_saddle − escape_frac·(f_saddle − f*) "
-                f"(escape_frac = {fmt_num(s.get('escape_frac', 0.1))}), at the best lr.", "", esc, ""]
-    from .basins import basins_section  # here: basins builds on this module's helpers
 
-    out += basins_section(runs, meta, best)
-    skipped = meta.get("skipped", [])
+
+def render_summary(runs: pd.DataFrame, meta: dict[str, Any], traces: pd.DataFrame | None = None,
+                   analysis: Analysis | None = None) -> str:
+    """summary.md as text (the ECDF section needs ``traces``)."""
+    a = analysis or analyse(runs, traces, meta)
+    s = a.meta.get("suite", {})
+    out = [f"# gdbench results: suite `{s.get('name', '?')}`", ""]
+    if s.get("description"):
+        out += [str(s["description"]), ""]
+    out += [*header_lines(a), ""]
+    for _, title, table, text in sections(a):
+        out += [f"## {title}", "", text, ""]
+        if table is not None:
+            out += [table.md(), ""]
+    notes = notes_of(a.runs)
+    if notes:
+        out += ["## Notes on the data", ""] + [f"- {x}" for x in notes] + [""]
+    skipped = a.meta.get("skipped", [])
     if skipped:
         out += ["## Skipped combinations", ""] + [f"- {x}" for x in skipped] + [""]
     return "\n".join(out)
+
+
+__all__ += ["fmt_pct", "sorted_runs", "notes_of", "header_lines", "convergence", "timing", "grid", "escape"]

@@ -20,6 +20,7 @@ import math
 import os
 import socket
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,8 +63,51 @@ def build_problem(name: str, params: dict[str, Any]):
     if p is None:
         if len(_PROBLEMS) > 64:
             _PROBLEMS.clear()
-        p = _PROBLEMS[key] = make(name, **params)
+        from gdbench.problems.base import DataNote
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataNote)
+            p = make(name, **params)
+        notes = [str(w.message) for w in caught if issubclass(w.category, DataNote)]
+        for w in caught:
+            if not issubclass(w.category, DataNote):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if notes:  # e.g. which of two class labels became +1: kept with the problem, shown in summary.md
+            p.info["note"] = "; ".join(notes)
+        _PROBLEMS[key] = p
     return p
+
+
+#: points per side of the loss grid saved with 2-D problems (for contour plots without the data)
+CONTOUR_POINTS = 64
+
+
+def contour_grid(problem, paths: list[tuple[np.ndarray, np.ndarray]]) -> str:
+    """JSON of f − f* on a CONTOUR_POINTS² grid over the box holding x0, x* and the iterates of
+    ``paths`` [(θ records (m × 2), losses (m))] that did not run far uphill (f − f* ≤ 10 (f0 − f*)),
+    padded by 15 %; with x0, x* and the saddle point, so a report draws contours from the results
+    alone."""
+    f_star = float(problem.f_star)
+    x0 = np.asarray(problem.x0, dtype=float)
+    spread = max(abs(float(problem.loss(x0)) - f_star), 1e-12)
+    pts = [x0[None, :]]
+    x_star = None if problem.x_star is None else np.asarray(problem.x_star, dtype=float)
+    if x_star is not None:
+        pts.append(x_star[None, :])
+    for th, loss in paths:
+        keep = np.isfinite(th).all(axis=1) & (loss - f_star <= 10 * spread)
+        pts.append(th[keep])
+    allp = np.vstack(pts)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    span = np.maximum(hi - lo, 0.5)
+    lo, hi = lo - 0.15 * span, hi + 0.15 * span
+    xs = np.linspace(lo[0], hi[0], CONTOUR_POINTS)
+    ys = np.linspace(lo[1], hi[1], CONTOUR_POINTS)
+    z = [[float(f"{float(problem.loss(np.array([x, y]))) - f_star:.5g}") for x in xs] for y in ys]
+    saddle = [0.0, 0.0] if "f_saddle" in problem.info else None
+    return json.dumps({"x": [float(lo[0]), float(hi[0])], "y": [float(lo[1]), float(hi[1])], "z": z,
+                       "x0": x0.tolist(), "x_star": None if x_star is None else x_star.tolist(),
+                       "saddle": saddle, "kind": problem.kind}, separators=(",", ":"))
 
 
 def run_group(task: GroupTask) -> GroupResult:
@@ -204,6 +248,7 @@ def run_group(task: GroupTask) -> GroupResult:
             **basin_cols[k],
             "map_key": basins.map_key(configs[k]) if map_share else "",
             "map_global_share": map_share.get(basins.map_key(configs[k]), math.nan),
+            "problem_note": str(problem.info.get("note", "")),
         }
         diverged = r.status[j] == "diverged"
         for tol in task.tolerances:
@@ -236,6 +281,12 @@ def run_group(task: GroupTask) -> GroupResult:
         if restarting:
             tr_cols.setdefault("restarts", []).append(rec[:, RESTARTS_COL].astype(np.int64))
     traces = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in tr_cols.items()}
+    for k, row in enumerate(runs):  # 2-D problems: the loss landscape, once per group (first run)
+        row["contour"] = ""
+        if k == 0 and problem.dim == 2 and "theta_1" in tr_cols:
+            paths = [(np.column_stack([a, b]), lo) for a, b, lo in zip(tr_cols["theta_0"], tr_cols["theta_1"],
+                                                                      tr_cols["loss"])]
+            row["contour"] = contour_grid(problem, paths)
     return GroupResult(task.group_id, runs, traces, host=host, pid=pid, wall_s=time.perf_counter() - t_start,
                        basins=map_cols)
 

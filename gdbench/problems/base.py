@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -318,8 +319,34 @@ class ProblemDef:
                    **common)
 
 
+class DataNote(UserWarning):
+    """Something the data loader decided for the user (e.g. which class became +1)."""
+
+
+def two_class_labels(name: str, y: Any) -> np.ndarray:
+    """Labels of any two distinct values → −1/+1 (the larger value, or the later name in sort
+    order, becomes +1), with a :class:`DataNote` saying which; −1/+1 labels pass unchanged."""
+    y = np.asarray(y).reshape(-1)
+    values = np.unique(y)
+    if values.size != 2:
+        shown = ", ".join(map(repr, values[:5].tolist())) + (", ..." if values.size > 5 else "")
+        raise ValueError(f"problem {name!r}: labels must take exactly two values (e.g. 0/1 or -1/+1), got "
+                         f"{values.size}: {shown}")
+    neg, pos = values.tolist()
+    if y.dtype.kind in "biuf" and (neg, pos) == (-1, 1):
+        return np.asarray(y, dtype=np.float64)
+    warnings.warn(f"labels {neg!r}/{pos!r} mapped to -1/+1: {pos!r} became +1", DataNote, stacklevel=3)
+    return np.where(y == pos, 1.0, -1.0)
+
+
 def check_data(name: str, X: Any, y: Any, *, labels_pm1: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Validate and copy (X, y) into C-contiguous float64; ValueError names what is wrong."""
+    """Validate and copy (X, y) into C-contiguous float64; ValueError names what is wrong.
+    ``labels_pm1``: two-class labels of any two values become −1/+1 (:func:`two_class_labels`)."""
+    if labels_pm1:
+        y = np.asarray(y)
+        numeric = y.dtype.kind in "biuf"
+        if not numeric or (np.isfinite(y).all() and not np.isin(y, (-1, 1)).all()):
+            y = two_class_labels(name, y)
     try:
         X = np.array(X, dtype=np.float64, order="C", copy=True)
         y = np.array(y, dtype=np.float64, copy=True).reshape(-1)
@@ -336,12 +363,6 @@ def check_data(name: str, X: Any, y: Any, *, labels_pm1: bool = False) -> tuple[
         raise ValueError(f"problem {name!r}: X contains NaN/Inf (first at row {bad[0]}, column {bad[1]})")
     if not np.isfinite(y).all():
         raise ValueError(f"problem {name!r}: y contains NaN/Inf (first at row {int(np.argmax(~np.isfinite(y)))})")
-    if labels_pm1:
-        bad = ~np.isin(y, (-1.0, 1.0))
-        if bad.any():
-            raise ValueError(
-                f"problem {name!r}: labels must be -1 or +1, got {y[bad][0]!r} at row {int(np.argmax(bad))}"
-            )
     return X, y
 
 

@@ -117,15 +117,19 @@ def load_file(path: str | os.PathLike, target: str | int, *, standardize: bool =
             cols = ", ".join(map(str, df.columns))
             raise ValueError(f"data file {str(p)!r}: no target column {target!r}; columns: {cols}")
         for c in df.columns:
-            if not pd.api.types.is_numeric_dtype(df[c]):
+            if c != target and not pd.api.types.is_numeric_dtype(df[c]):
                 raise ValueError(f"data file {str(p)!r}: column {c!r} is not numeric")
-        y = df[target].to_numpy(dtype=np.float64, copy=True)
+        # a non-numeric target stays as text: classification maps two class names to -1/+1
+        numeric_y = pd.api.types.is_numeric_dtype(df[target])
+        y = df[target].to_numpy(dtype=np.float64 if numeric_y else object, copy=True)
         X = df.drop(columns=[target]).to_numpy(dtype=np.float64, copy=True)
     else:
         raise ValueError(f"data file {str(p)!r}: unsupported type {p.suffix!r}; allowed: .csv, .npz")
     X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    if not np.isfinite(X).all() or not np.isfinite(y).all():
+    y = np.asarray(y).reshape(-1)
+    if y.dtype.kind in "biuf":
+        y = y.astype(np.float64)
+    if not np.isfinite(X).all() or (y.dtype.kind == "f" and not np.isfinite(y).all()):
         raise ValueError(f"data file {str(p)!r}: contains NaN or Inf values")
     if standardize:
         X = standardize_columns(X)
