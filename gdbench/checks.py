@@ -201,6 +201,15 @@ def check_optimizer(opt: Any) -> list[Check]:
 
     out.append(_guard("state", state, files))
 
+    def documented() -> tuple[bool, str]:
+        missing = [h for h in rec.extra_names if h not in rec.doc]
+        ok = not missing and "default" in rec.doc.lower()
+        return ok, ("the docstring names every hyper-parameter and the defaults" if ok else
+                    f"the docstring should state the update rule, its defaults and every hyper-parameter; missing: "
+                    f"{', '.join(missing) or 'the word Default(s)'}")
+
+    out.append(_guard("documented", documented, files))
+
     def bounds() -> tuple[bool, str]:
         rec.resolve()  # defaults inside their bounds
         refused = []

@@ -22,7 +22,7 @@ from gdbench.plugins import PluginSource, load_file, register
 ROOT = Path(__file__).resolve().parents[1]
 
 SIGN_RULE = '''
-"""signSGD: θ ← θ − lr·sign(g) (Bernstein et al., 2018). Defaults: lr=0.01."""
+"""signSGD: θ ← θ − scale·lr·sign(g) (Bernstein et al., 2018). Defaults: lr=0.01, scale={scale}."""
 
 import numpy as np
 from numba import njit
