@@ -278,7 +278,7 @@ def sweep(
         rows = bool(rows) and hasattr(kern, "loss_grad_rows")
         if rows:
             T = 1  # the threads work inside each gradient instead
-        drv = driver(opt, problem.definition, rows)
+        drv = driver(opt, problem.definition, rows, problem.dim)
         scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
 
         def call(lo: int, hi: int) -> None:

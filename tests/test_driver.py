@@ -78,7 +78,7 @@ def test_five_point_tutorial_matches_its_numpy_loop():
 def test_second_call_does_not_recompile(problems_small):
     p = problems_small["rosenbrock"]
     gdbench.minimize(p, "rmsprop", steps=10)
-    drv = driver(OPTIMIZERS["rmsprop"], p.definition)
+    drv = driver(OPTIMIZERS["rmsprop"], p.definition, dim=p.dim)
     n_sigs = len(drv.sweep.signatures)
     r = gdbench.minimize(p, "rmsprop", steps=10, lr=0.5)
     assert r.compile_s == 0.0 and len(drv.sweep.signatures) == n_sigs == 1

@@ -192,10 +192,11 @@ def test_background_compiler_runs_its_pairs_last_in_its_order():
 
     bc = BackgroundCompiler([], workers=0)  # no helper started
     assert bc.procs == [] and bc.info()["workers"] == 0
-    bc.assigned = [("adam", "quadratic"), ("gd", "quadratic")]
-    tasks = [SimpleNamespace(rule=r, problem_name=p) for r, p in
-             [("gd", "linreg"), ("gd", "quadratic"), ("adam", "linreg"), ("adam", "quadratic")]]
-    order = [(t.rule, t.problem_name) for t in bc.order(tasks)]
+    bc.assigned = [("adam", "quadratic", 5), ("gd", "quadratic", 5)]
+    pairs = [("gd", "linreg"), ("gd", "quadratic"), ("adam", "linreg"), ("adam", "quadratic")]
+    tasks = [SimpleNamespace(rule=r, problem_name=p, group_id=f"{p}__{r}") for r, p in pairs]
+    keys = {t.group_id: (t.rule, t.problem_name, 5 if t.problem_name == "quadratic" else 0) for t in tasks}
+    order = [(t.rule, t.problem_name) for t in bc.order(tasks, keys)]
     assert order == [("gd", "linreg"), ("adam", "linreg"), ("adam", "quadratic"), ("gd", "quadratic")]
-    bc.wait_for(("gd", "quadratic"))  # no helper alive: returns at once
+    bc.wait_for(("gd", "quadratic", 5))  # no helper alive: returns at once
     bc.stop()

@@ -134,14 +134,57 @@ def environment(threads: int | None = None) -> dict[str, Any]:
 # compile ahead, in parallel, only the pairs the plan uses
 
 
-def _pair_is_cached(rule: str, problem: str) -> bool:
+@dataclasses.dataclass(frozen=True)
+class CompileJob:
+    """One compiled driver a plan needs: the pair, and the dimension when the pair gets the
+    tiny-problem driver (compiled per dimension; 0 otherwise), with what building it takes."""
+
+    rule: str
+    problem: str
+    dim: int = 0
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+    plugins: tuple = dataclasses.field(default=(), compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.rule, self.problem, self.dim
+
+    def to_json(self) -> str:
+        return json.dumps([self.rule, self.problem, self.dim, self.params,
+                           [dataclasses.asdict(x) for x in self.plugins]], default=str)
+
+    @classmethod
+    def from_json(cls, line: str) -> CompileJob:
+        from ..plugins import PluginSource
+
+        rule, problem, dim, params, plugins = json.loads(line)
+        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins))
+
+
+def compile_job(task) -> CompileJob:
+    """The driver a task needs (analytic problems are built to know their dimension: cheap)."""
+    from ..kernels.codegen import tiny
+    from ..problems import get_problem
+
+    defn = get_problem(task.problem_name)
+    dim = 0
+    if defn.kind == "analytic":
+        from .worker import build_problem
+
+        d = build_problem(task.problem_name, task.problem_params).dim
+        dim = d if tiny(defn, d) else 0
+    params = task.problem_params if dim else {}
+    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins)
+
+
+def _pair_is_cached(job: CompileJob) -> bool:
     """Best-effort: the generated driver is current and numba has a cache index for it."""
     try:
         from ..kernels import codegen
         from ..optimizers import get_optimizer
         from ..problems import get_problem
 
-        return codegen.is_cached(get_optimizer(rule), get_problem(problem))
+        return codegen.is_cached(get_optimizer(job.rule), get_problem(job.problem), dim=job.dim or None)
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
@@ -149,30 +192,29 @@ def _pair_is_cached(rule: str, problem: str) -> bool:
 _TINY = {"data": {"n": 8, "d": 2}, "analytic": {}}
 
 
-def compile_pair(rule: str, problem: str, plugins: tuple = ()) -> tuple[str, str, float]:
-    """Compile (or load) the driver of one pair with a one-step sweep on a tiny instance."""
+def compile_pair(job: CompileJob) -> tuple[str, str, float]:
+    """Compile (or load) the driver of one job with a one-step sweep on a small instance."""
     t0 = time.perf_counter()
     import gdbench
     from gdbench.plugins import ensure
     from gdbench.problems import PROBLEMS, make
 
-    ensure(plugins)
-    p = make(problem, **_TINY[PROBLEMS[problem].KIND])
-    gdbench.sweep(p, rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1)
-    return rule, problem, time.perf_counter() - t0
+    ensure(job.plugins)
+    p = make(job.problem, **(job.params if job.dim else _TINY[PROBLEMS[job.problem].KIND]))
+    gdbench.sweep(p, job.rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1)
+    return job.rule, job.problem, time.perf_counter() - t0
 
 
 def _one_thread() -> None:
     os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
-def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], None],
-               plugins: dict[tuple[str, str], tuple] | None = None) -> dict[str, Any]:
-    """Compile the uncached ``pairs`` in a pool of ``workers`` processes, filling numba's disk
+def precompile(jobs: list[CompileJob], workers: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Compile the uncached drivers in a pool of ``workers`` processes, filling numba's disk
     cache before the timed runs (the in-process runs then only load them). Measured slower than
     :class:`BackgroundCompiler` on the shared 2-core machine; kept for ``--compile-mode pool``."""
-    cold = [pq for pq in pairs if not _pair_is_cached(*pq)]
-    info: dict[str, Any] = {"mode": "pool", "pairs": len(pairs), "cold": len(cold), "workers": 0, "wall_s": 0.0}
+    cold = [j for j in jobs if not _pair_is_cached(j)]
+    info: dict[str, Any] = {"mode": "pool", "pairs": len(jobs), "cold": len(cold), "workers": 0, "wall_s": 0.0}
     if len(cold) < 2 or workers < 2:
         return info
     import multiprocessing as mp
@@ -181,70 +223,69 @@ def precompile(pairs: list[tuple[str, str]], workers: int, log: Callable[[str], 
     w = min(workers, len(cold))
     log(f"compiling {len(cold)} uncached (rule, problem) drivers in {w} processes ...")
     with ProcessPoolExecutor(w, mp_context=mp.get_context("spawn"), initializer=_one_thread) as ex:
-        list(ex.map(compile_pair, *zip(*cold), [(plugins or {}).get(pq, ()) for pq in cold]))
+        list(ex.map(compile_pair, cold))
     info.update(workers=w, wall_s=time.perf_counter() - t0)
     log(f"compiled {len(cold)} drivers in {info['wall_s']:.1f} s")
     return info
 
 
 def _compile_from_stdin() -> None:  # pragma: no cover - runs in the helper process
-    from gdbench.plugins import PluginSource, ensure
+    from gdbench.plugins import ensure
 
     for line in sys.stdin:
-        rule, problem, plugins = json.loads(line)
-        sources = tuple(PluginSource(**x) for x in plugins)
-        ensure(sources)
-        if not _pair_is_cached(rule, problem):
-            compile_pair(rule, problem, sources)
+        job = CompileJob.from_json(line)
+        ensure(job.plugins)
+        if not _pair_is_cached(job):
+            compile_pair(job)
 
 
 class BackgroundCompiler:
-    """Helper processes that compile the uncached pairs from the END of the run order while the
+    """Helper processes that compile the uncached drivers from the END of the run order while the
     runs proceed in-process from the front: the two meet in the middle, so on a cold cache two
-    cores compile at once and nobody waits for a pool (at most one pair is compiled twice).
+    cores compile at once and nobody waits for a pool (at most one driver is compiled twice).
     numba writes its cache files atomically, so stopping a helper half-way is safe."""
 
-    def __init__(self, pairs: list[tuple[str, str]], workers: int = 1,
-                 plugins: dict[tuple[str, str], tuple] | None = None) -> None:
-        self.cold = [pq for pq in pairs if not _pair_is_cached(*pq)]
-        plugins = plugins or {}
+    def __init__(self, jobs: list[CompileJob], workers: int = 1) -> None:
+        self.cold = [j for j in jobs if not _pair_is_cached(j)]
         self.procs: list[subprocess.Popen] = []
+        self.assigned: list[tuple[str, str, int]] = []
         if len(self.cold) < 2 or workers < 1:
             return
         env = dict(os.environ, NUMBA_NUM_THREADS="1")
-        share = len(self.cold) * workers // (workers + 1)  # the helpers' share of the cold pairs
-        back = self.cold[::-1][: max(1, share)]  # the later pairs, last first
-        self.assigned = list(back)
+        share = len(self.cold) * workers // (workers + 1)  # the helpers' share of the cold drivers
+        back = self.cold[::-1][: max(1, share)]  # the later ones, last first
+        self.assigned = [j.key for j in back]
+        self._jobs = {j.key: j for j in back}
         for w in range(min(workers, len(back))):
             p = subprocess.Popen([sys.executable, "-c", "from gdbench.harness.runner import _compile_from_stdin; "
                                   "_compile_from_stdin()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, env=env, text=True)
-            p.stdin.write("".join(json.dumps([*pq, [dataclasses.asdict(x) for x in plugins.get(pq, ())]]) + "\n"
-                                  for pq in back[w::workers]))
+            p.stdin.write("".join(j.to_json() + "\n" for j in back[w::workers]))
             p.stdin.close()
             self.procs.append(p)
 
-    assigned: list[tuple[str, str]] = []
-
-    def order(self, tasks: list) -> list:
-        """Tasks on unassigned pairs first (in order), then the helpers' pairs in the order they
-        compile them."""
-        pos = {pq: i for i, pq in enumerate(self.assigned)}
-        mine = [t for t in tasks if (t.rule, t.problem_name) not in pos]
-        theirs = sorted((t for t in tasks if (t.rule, t.problem_name) in pos),
-                        key=lambda t: pos[(t.rule, t.problem_name)])
+    def order(self, tasks: list, keys: dict[str, tuple[str, str, int]]) -> list:
+        """Tasks on unassigned drivers first (in order), then the helpers' ones in the order they
+        compile them (``keys``: group id -> its driver's key)."""
+        pos = {k: i for i, k in enumerate(self.assigned)}
+        mine = [t for t in tasks if keys[t.group_id] not in pos]
+        theirs = sorted((t for t in tasks if keys[t.group_id] in pos), key=lambda t: pos[keys[t.group_id]])
         return mine + theirs
 
-    def wait_for(self, pair: tuple[str, str]) -> None:
-        """Wait while a helper is still compiling ``pair`` (instead of compiling it twice)."""
-        if pair not in self.assigned:
+    def wait_for(self, key: tuple[str, str, int]) -> None:
+        """Wait while a helper is still compiling this driver (instead of compiling it twice)."""
+        job = self._jobs.get(key) if self.assigned else None
+        if job is None:
             return
-        while any(p.poll() is None for p in self.procs) and not _pair_is_cached(*pair):
+        while any(p.poll() is None for p in self.procs) and not _pair_is_cached(job):
             time.sleep(0.05)
 
-    def run(self, task):
-        self.wait_for((task.rule, task.problem_name))
-        return run_group(task)
+    def runner(self, keys: dict[str, tuple[str, str, int]]) -> Callable:
+        def run(task):
+            self.wait_for(keys[task.group_id])
+            return run_group(task)
+
+        return run
 
     def info(self) -> dict[str, Any]:
         return {"mode": "background", "cold": len(self.cold), "workers": len(self.procs)}
@@ -268,11 +309,14 @@ def _preflight_plugins(plan: Plan) -> None:
 
     seen = set()
     for t in plan.tasks:
-        if not t.plugins or (t.rule, t.problem_name) in seen:
+        if not t.plugins:
             continue
-        seen.add((t.rule, t.problem_name))
+        job = compile_job(t)
+        if job.key in seen:
+            continue
+        seen.add(job.key)
         try:
-            compile_pair(t.rule, t.problem_name, t.plugins)
+            compile_pair(job)
         except ValueError as e:
             raise UserError(str(e)) from None
 
@@ -321,21 +365,25 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         t0 = time.perf_counter()
         pre: dict[str, Any] = {}
         helper = None
+        keys: dict[str, tuple[str, str, int]] = {}
         if tasks and executor == "local" and precompile_workers:
-            order = list(dict.fromkeys((t.rule, t.problem_name) for t in tasks))
+            jobs = {}
+            for t in tasks:
+                job = compile_job(t)
+                keys[t.group_id] = job.key
+                jobs.setdefault(job.key, job)
             if compile_mode == "pool":
-                pre = precompile(order, precompile_workers, log, {(t.rule, t.problem_name): t.plugins for t in tasks})
+                pre = precompile(list(jobs.values()), precompile_workers, log)
             else:
-                helper = BackgroundCompiler(order, precompile_workers,
-                                            {(t.rule, t.problem_name): t.plugins for t in tasks})
+                helper = BackgroundCompiler(list(jobs.values()), precompile_workers)
                 stack.callback(helper.stop)
                 pre = helper.info()
                 if helper.procs:
-                    tasks = helper.order(tasks)
+                    tasks = helper.order(tasks, keys)
         bar = Progress(n_runs, len(tasks), enabled=progress)
         hosts: set[str] = set()
         try:
-            fn = helper.run if helper is not None and helper.procs else run_group  # local executor only
+            fn = helper.runner(keys) if helper is not None and helper.procs else run_group  # local executor only
             for i, res in enumerate(ex.map_unordered(fn, tasks)):
                 store.write_part(res)
                 hosts.add(res.host)

@@ -243,6 +243,8 @@ def param_args(names: tuple[str, ...], first: int = 1) -> str:
 def import_line(alias: str, module: str, attr: str, device: str = "cpu", sim_direct: bool = True) -> str:
     if device == "cpu":
         return f"from {module} import {attr} as {alias}"
+    if device == "tiny":  # inlined at numba's IR level, so the stack arrays never escape
+        return f"{alias} = _inline(importlib.import_module({module!r}).{attr})"
     return f"{alias} = dev(importlib.import_module({module!r}).{attr}, sim_direct={sim_direct})"
 
 
@@ -340,24 +342,112 @@ def render(opt: Optimizer, prob: ProblemDef, *, rows: bool = False, device: str 
     return HEADER.format(template="gdbench/kernels/loop.py") + out
 
 
-def driver_name(opt: Optimizer, prob: ProblemDef, rows: bool = False) -> str:
-    return f"gdbench_driver_{key(opt)}__{key(prob)}{'__rows' if rows else ''}"
+#: analytic problems of at most this dimension get the tiny-problem driver: D fixed at compile
+#: time, θ, g and the optimizer state in stack arrays that LLVM keeps in registers
+TINY_MAX_DIM = 8
+
+TINY_DEVICE = """import importlib
+
+import numba
+
+from gdbench.kernels import support as _support
+from gdbench.kernels import transforms as _transforms
+from gdbench.kernels.stack import stack_f64
+
+PREFETCH = False
+inline_fn = njit(inline="always", **JIT)
 
 
-def driver(opt: Optimizer, prob: ProblemDef, rows: bool = False) -> ModuleType:
+def _inline(f):
+    return njit(inline="always", **JIT)(getattr(f, "py_func", f))
+
+
+draw_start = _inline(_support.draw_start)
+rel_scale = _inline(_support.rel_scale)
+clip_grad = _inline(_transforms.clip_grad)
+scheduled_lr = _inline(_transforms.scheduled_lr)
+_record = _support.record
+
+
+@njit(inline="always", **JIT)
+def record(trace, k, r, t, f, g, theta, x_star, has_xstar, restarts):
+    gt = np.empty(D_)  # heap copies for the (not inlined) recorder: the stack arrays never escape
+    tt = np.empty(D_)
+    for i in range(D_):
+        gt[i] = g[i]
+        tt[i] = theta[i]
+    _record(trace, k, r, t, f, gt, tt, x_star, has_xstar, restarts)
+
+
+@njit(inline="always", **JIT)
+def barrier():
+    pass
+
+
+@njit(**JIT)
+def sweep(k_lo, k_hi, cfg, prob, bud, out, scr):
+    \"\"\"Run configurations k_lo..k_hi-1 of a tiny analytic problem (D = D_ fixed).\"\"\"
+    for k in range(k_lo, k_hi):
+        run_config(k, 0, cfg, prob, bud, out, scr)
+"""
+
+TINY_ALLOC = """    D = D_  # a compile-time constant: every loop over θ unrolls, every index is known
+    theta = numba.carray(stack_f64(D_), (D_,))
+    g = numba.carray(stack_f64(D_), (D_,))
+    gfull = numba.carray(stack_f64(D_), (D_,))
+    best = numba.carray(stack_f64(D_), (D_,))
+    H = numba.carray(stack_f64(HH_), (HD_, HD_))
+    s = numba.carray(stack_f64(NSD_), (NS_, D_))
+    for j in range(NSTATE):
+        for i in range(D_):
+            s[j, i] = 0.0
+    st = np.empty(2, dtype=np.uint64)
+    perm = np.arange(n)
+    gather = False
+    Xg = X
+    yg = y
+    rows = perm
+    ws = 0"""
+
+
+def tiny(prob: ProblemDef, dim: int | None) -> bool:
+    """Whether a pair on this problem (of this dimension) gets the tiny-problem driver."""
+    import numba
+
+    return (dim is not None and prob.kind == "analytic" and dim <= TINY_MAX_DIM
+            and not numba.config.DISABLE_JIT)
+
+
+def driver_name(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> str:
+    suffix = "__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else "")
+    return f"gdbench_driver_{key(opt)}__{key(prob)}{suffix}"
+
+
+def driver_source(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> str:
+    if rows or not tiny(prob, dim):
+        return render(opt, prob, rows=rows)
+    ns = max(len(opt.state), 1)
+    hd = dim if opt.needs_hessian else 1
+    consts = f"D_ = {dim}\nNS_ = {ns}\nNSD_ = {ns * dim}\nHD_ = {hd}\nHH_ = {hd * hd}"
+    return render(opt, prob, device="tiny", device_block=TINY_DEVICE, alloc_block=TINY_ALLOC, constants=consts)
+
+
+def driver(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> ModuleType:
     """The generated CPU driver module of this pair (written and imported on first use).
 
     ``rows=True`` binds the problem's ``loss_grad_rows`` (full batch fused into one pass over X,
     parallel over row blocks) instead of ``loss_grad``: for few configurations on large data.
+    ``dim``: the problem's dimension; analytic problems of at most ``TINY_MAX_DIM`` then get the
+    tiny-problem driver (θ, g and the state in registers).
     """
     if rows and not hasattr(prob.kernels, "loss_grad_rows"):
         raise ValueError(f"problem {prob.name!r} has no parallel row kernel")
-    return generated(driver_name(opt, prob, rows), render(opt, prob, rows=rows))
+    return generated(driver_name(opt, prob, rows, dim), driver_source(opt, prob, rows, dim))
 
 
-def is_cached(opt: Optimizer, prob: ProblemDef, rows: bool = False) -> bool:
+def is_cached(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> bool:
     """Best effort: the pair's driver is current on disk and numba has compiled it before."""
     try:
-        return is_current(driver_name(opt, prob, rows), render(opt, prob, rows=rows))
+        return is_current(driver_name(opt, prob, rows, dim), driver_source(opt, prob, rows, dim))
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
