@@ -21,6 +21,7 @@ from ._sys import usable_cores
 from .kernels.codegen import driver
 from .optimizers import Optimizer, get_optimizer
 from .problems import Problem
+from .resources import check_sweep  # issue 13: size limits before allocation
 from .runspec import check_batch, check_int, check_noise, encode_clip, encode_schedule
 
 if TYPE_CHECKING:  # pandas costs ~0.25 s to import: loaded only when a trace frame is built
@@ -138,6 +139,8 @@ def sweep(
         raise ValueError(f"stop_tol must be >= 0, got {stop_tol!r}")
 
     K, D = len(configs), problem.dim
+    # --- resource check (issue 13): refuse a sweep that cannot fit before allocating its trace ---
+    check_sweep(K, steps, record_every, D, 1 if device == "cuda" else min(_threads(threads), K), opt.needs_hessian)
     start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
     if start.shape != (D,) or not np.isfinite(start).all():
         raise ValueError(f"x0 must be {D} finite numbers, got shape {np.shape(x0)}")

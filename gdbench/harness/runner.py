@@ -271,6 +271,20 @@ def _clean_folder(out: Path) -> None:
             (out / name).unlink()
 
 
+def preflight(plan: Plan, executor: str, scheduler: str | None) -> None:
+    """Refuse, before any run starts, what would fail on the first group: a CUDA suite where
+    CUDA cannot run (checked here unless the groups go to a remote Dask scheduler, whose workers
+    may have the GPUs this machine lacks)."""
+    if any(t.device == "cuda" for t in plan.tasks) and not (executor == "dask" and scheduler):
+        from ..cuda import CudaUnavailable, require_cuda
+        from ..errors import UserError
+
+        try:
+            require_cuda()
+        except CudaUnavailable as e:
+            raise UserError(str(e)) from None
+
+
 def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, executor: str = "local",
              workers: int | None = None, scheduler: str | None = None, precompile_workers: int | None = 1,
              compile_mode: str = "background",
@@ -283,6 +297,8 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
     out = Path(out)
     log = log or (lambda m: print(m, file=sys.stderr))
     store = ResultStore(out)
+    preflight(plan, executor, scheduler)  # before the folder is touched
+    store.check_writable()
     with store.lock(), contextlib.ExitStack() as stack:
         # the executor first: a bad --executor/--scheduler (or dask missing) fails before the folder is touched
         t_ex = time.perf_counter()
@@ -291,7 +307,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         t_ex = time.perf_counter() - t_ex
         if not resume:
             _clean_folder(out)
-        done = store.finished_run_ids() if resume else set()
+        done = store.finished_run_ids(log) if resume else set()
         tasks = []
         for t in plan.tasks:
             missing = [r for r in t.run_ids if r not in done]

@@ -12,16 +12,19 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
 
+from .._sys import usable_cores
 from ..optimizers import OPTIMIZERS
 from ..problems import PROBLEMS
 from ..runspec import check_noise, encode_clip, encode_schedule
 from .executors import GroupTask
 from .metrics import DEFAULT_TOLERANCES
+from .suite_resources import Limits
+from .suite_resources import check as check_resources
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
 
@@ -223,8 +226,12 @@ def _problem_params_allowed(name: str) -> list[str]:
 
 
 def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | None = None,
-         threads: int | None = None) -> Plan:
-    """Parse, validate and expand a suite file. ``device``/``threads`` override the file."""
+         threads: int | None = None, limits: Limits | None = None) -> Plan:
+    """Parse, validate and expand a suite file. ``device``/``threads`` override the file.
+
+    ``limits`` (memory, run count, workers): the suite is refused before any problem is built
+    or any grid expanded when its resource plan does not fit (default: the available memory).
+    """
     path = find_suite(str(path_or_name))
     ctx = _Ctx(path)
     raw = path.read_bytes()
@@ -240,8 +247,9 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     steps = _int_field(ctx, "steps", doc.get("steps", 1000), 1)
     record_every = _int_field(ctx, "record_every", doc.get("record_every", max(1, steps // 200)), 1)
     seeds_raw = doc.get("seeds", 1)
+    seeds: range | list[int]
     if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
-        seeds = list(range(_int_field(ctx, "seeds", seeds_raw, 1)))
+        seeds = range(_int_field(ctx, "seeds", seeds_raw, 1))  # a list only once the resource plan fits
     elif isinstance(seeds_raw, list) and seeds_raw:
         seeds = [_int_field(ctx, "seeds", s, 0) for s in seeds_raw]
         if len(set(seeds)) != len(seeds):
@@ -297,10 +305,26 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             ov["steps"] = _int_field(ctx, f"{where}.steps", spec["steps"], 1)
         if "record_every" in spec:
             ov["record_every"] = _int_field(ctx, f"{where}.record_every", spec["record_every"], 1)
-        if "lr" in spec:
-            ov["lr"] = _expand(ctx, f"{where}.lr", spec["lr"])
         overrides[label] = ov
         problems[label] = {"problem": pname, **params}
+
+    # --- the resource plan (issue 13): counted from the document, before anything is built ---
+    lim = limits or Limits()
+    if lim.workers is None:
+        ex_name = executor.get("name", "local")
+        lim = replace(lim, workers=1 if ex_name == "local" else executor.get("workers") or usable_cores())
+    lim = replace(lim, threads=thr or usable_cores())
+    check_resources(
+        ctx.err, problems={lb: (PROBLEMS[pp["problem"]], pp) for lb, pp in problems.items()},
+        problem_steps={lb: (overrides[lb].get("steps", steps), overrides[lb].get("record_every", record_every),
+                            f"problems.{lb}.steps" if "steps" in overrides[lb] else "steps") for lb in problems},
+        problem_lr={lb: probs[lb]["lr"] for lb in problems if "lr" in probs[lb]}, variants=doc.get("optimizers")
+        if isinstance(doc.get("optimizers"), dict) else {}, rule_of=_rule_of,
+        needs_hessian=lambda r: OPTIMIZERS[r].needs_hessian, n_seeds=len(seeds), limits=lim)
+    seeds = list(seeds)
+    for label in problems:
+        if "lr" in probs[label]:
+            overrides[label]["lr"] = _expand(ctx, f"problems.{label}.lr", probs[label]["lr"])
 
     # build (and so validate) every problem once; data files are resolved against the suite folder
     built: dict[str, Any] = {}
@@ -333,9 +357,8 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         where = f"optimizers.{vname}"
         if not isinstance(spec, dict):
             raise ctx.err(where, "must be a table of hyper-parameters")
-        default_rule = "gd" if vname in ESTIMATOR_VARIANTS else vname
-        rule = spec.get("rule", default_rule)
-        if rule not in OPTIMIZERS:
+        rule = spec.get("rule", _default_rule(vname))
+        if not isinstance(rule, str) or rule not in OPTIMIZERS:
             raise ctx.err(f"{where}.rule" if "rule" in spec else where,
                           f"unknown optimizer {rule!r}; allowed: {', '.join(OPTIMIZERS)} "
                           f"(or {', '.join(ESTIMATOR_VARIANTS)}, which are gd with that estimator)")
@@ -448,6 +471,16 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         shown = str(path)
     return Plan(name=name, path=shown, sha256=hashlib.sha256(raw).hexdigest(), settings=settings, tasks=tasks,
                 problems=problems, variants=variants, skipped=skipped, description=str(doc.get("description", "")))
+
+
+def _default_rule(variant: str) -> str:
+    return "gd" if variant in ESTIMATOR_VARIANTS else variant
+
+
+def _rule_of(variant: str, spec: dict) -> str | None:
+    """The variant's update rule, or None when unknown (its own validation reports it)."""
+    rule = spec.get("rule", _default_rule(variant))
+    return rule if isinstance(rule, str) and rule in OPTIMIZERS else None
 
 
 def _matches(pattern: str, problem: str, run_name: str) -> bool:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..resources import check_data_size
+
 
 def _scales(d: int, cond: float) -> np.ndarray:
     """Column scales so that the feature covariance has condition number ``cond``."""
@@ -164,10 +166,14 @@ def resolve_data(
         for name, v in (("n", n), ("d", d)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"problem {problem!r}: {name} must be an integer >= 1, got {v!r}")
+        check_data_size(problem, int(n), int(d))  # issue 13: size limit before the data is generated
         if task == "regression":
             return make_regression(int(n), int(d), cond=cond, noise=noise, seed=seed)
         return make_classification(int(n), int(d), cond=cond, separation=separation, flip=flip, seed=seed)
     if data == "tutorial_two_feature":
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"problem {problem!r}: n must be an integer >= 1, got {n!r}")
+        check_data_size(problem, int(n), 2)
         return tutorial_two_feature(int(n), seed=seed)
     if data == "five_point":
         return five_point()
