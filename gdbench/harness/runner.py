@@ -271,6 +271,24 @@ def _clean_folder(out: Path) -> None:
             (out / name).unlink()
 
 
+def problem_notes(plan: Plan) -> dict[str, dict[str, Any]]:
+    """Per problem label, the notes of a degenerate optimum (``x_star_note``, ``f_star_note``:
+    why distance-to-optimum is NaN, an infimum not attained); problems are memoised per process,
+    so this builds nothing the plan did not already build."""
+    from .worker import build_problem
+
+    out: dict[str, dict[str, Any]] = {}
+    for label, spec in plan.problems.items():
+        try:
+            p = build_problem(spec["problem"], {k: v for k, v in spec.items() if k != "problem"})
+        except ValueError:  # pragma: no cover - the plan built it once already
+            continue
+        notes = {k: v for k, v in p.info.items() if k.endswith("_note") and isinstance(v, str)}
+        if notes:
+            out[label] = {"f_star": float(p.f_star), **notes}
+    return out
+
+
 def preflight(plan: Plan, executor: str, scheduler: str | None) -> None:
     """Refuse, before any run starts, what would fail on the first group: a CUDA suite where
     CUDA cannot run (checked here unless the groups go to a remote Dask scheduler, whose workers
@@ -357,6 +375,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
             "run": {"started": started, "wall_s": round(wall, 3), "runs_this_session": n_runs, "resumed": resume,
                     "precompile": pre},
             "skipped": plan.skipped,
+            "problems": problem_notes(plan),
         }
         atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, sort_keys=False) + "\n")
         write_report(out, figures=figures)

@@ -2,7 +2,8 @@
 
     f(w, b) = (1/n) Σᵢ (xᵢᵀw + b − yᵢ)² + (λ/2)‖w‖²        θ = [w, b]
 
-The bias is not regularised. f* and x* come from the normal equations (closed form).
+The bias is not regularised. f* and x* come from the normal equations (closed form), or from
+a rank-revealing least-squares solve where they are singular (see ``solve``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
+from ._degenerate import Optimum, apply, design, least_squares, well_conditioned
 from ._linear import finish_l2, sum_row_blocks
 from .base import Problem, check_data, check_nonneg, data_problem_dim, x0_or_default
 from .datasets import resolve_data
@@ -132,22 +134,35 @@ def hess(theta, X, y, prm, idx, i0, nb, H):
         H[a, a] += prm[0]
 
 
-def solve(X: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
-    """x* from the normal equations (2/n·AᵀA + λ·diag(1,…,1,0)) θ = 2/n·Aᵀy, A = [X, 1]."""
+def solve(X: np.ndarray, y: np.ndarray, l2: float) -> Optimum:
+    """The optimum from the normal equations (2/n·AᵀA + λ·diag(1,…,1,0)) θ = 2/n·Aᵀy, A = [X, 1].
+
+    Where they are singular or ill-conditioned (collinear features, a duplicated or constant
+    column, fewer rows than d + 1) it comes from an SVD instead: with λ > 0 the ridge solution of
+    the centred data (filter factors σ/(σ² + nλ/2); the bias from the means), unique; with λ = 0
+    the minimum-norm least-squares solution, and where rank A < d + 1 x* is the set of
+    minimisers, that point plus null(A) (:mod:`gdbench.problems._degenerate`). f* is exact.
+    """
     n, d = X.shape
-    A = np.hstack([X, np.ones((n, 1))])
+    A = design(X)
     M = (2.0 / n) * (A.T @ A)
     M[np.arange(d), np.arange(d)] += l2
-    return np.linalg.solve(M, (2.0 / n) * (A.T @ y))
+    if well_conditioned(M):
+        return Optimum(np.linalg.solve(M, (2.0 / n) * (A.T @ y)))
+    if l2 > 0:  # unique: ridge on centred data by SVD filter factors, then the bias from the means
+        xm, ym = X.mean(axis=0), y.mean()
+        U, sv, Vt = np.linalg.svd(X - xm, full_matrices=False)
+        sv[sv <= sv[0] * max(n, d) * np.finfo(np.float64).eps] = 0.0  # numerically zero: no component
+        w = Vt.T @ (sv / (sv * sv + 0.5 * n * l2) * (U.T @ (y - ym)))
+        return Optimum(np.append(w, ym - xm @ w))
+    return least_squares(A, y, d + 1)
 
 
 def build(*, X=None, y=None, l2: float = 0.0, x0=None, **data) -> Problem:
     """A linreg problem on given (X, y) or on data named by ``data``/generator parameters."""
     X, y = check_data(NAME, *resolve_data(NAME, "regression", X=X, y=y, **data))
     l2 = check_nonneg(NAME, "l2", l2)
-    xs = solve(X, y, l2)
     prm = np.array([l2])
-    p = Problem(NAME, sys.modules[__name__], X, y, prm, x0_or_default(NAME, x0, data_problem_dim(X)), 0.0, xs,
+    p = Problem(NAME, sys.modules[__name__], X, y, prm, x0_or_default(NAME, x0, data_problem_dim(X)), 0.0, None,
                 {"n": X.shape[0], "d": X.shape[1], "l2": l2})
-    p.f_star = p.loss(xs)
-    return p
+    return apply(p, solve(X, y, l2))  # x*, f* (and the notes of a degenerate optimum)

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
+from ._degenerate import Optimum, apply, design, not_attained, row_space, set_info
 from ._linear import finish_l2, sum_row_blocks
 from .base import Problem, check_data, check_nonneg, data_problem_dim, x0_or_default
 from .datasets import resolve_data
@@ -141,8 +142,21 @@ def hess(theta, X, y, prm, idx, i0, nb, H):
         H[a, a] += prm[0]
 
 
-def solve(p: Problem, max_iter: int = 200) -> np.ndarray:
-    """Newton with backtracking line search to machine precision."""
+def solve(p: Problem, max_iter: int = 200) -> Optimum:
+    """Newton with backtracking line search to machine precision.
+
+    Degenerate data (:mod:`gdbench.problems._degenerate`): one class only, or (λ = 0) data that
+    a hyperplane separates: f* = 0 is an infimum no θ attains — reported as such, no x*. With
+    λ = 0 and a rank-deficient A = [X, 1] (a duplicated column, collinear features) the Newton
+    steps are minimum-norm least-squares solves, so the iterates stay in A's row space and end at
+    the minimum-norm minimiser of the set x_mn + null(A).
+    """
+    X, y, l2 = p.X, p.y, float(p.prm[0])
+    if np.all(y == y[0]):
+        return not_attained(NAME, 0.0, f"every label is {y[0]:+g}: the unregularised bias drives the loss to 0")
+    r, Vr = p.dim, None
+    if l2 == 0.0:
+        r, Vr, _, _ = row_space(design(X))
     theta = np.zeros(p.dim)
     f = p.loss(theta)
     best_gn = np.inf
@@ -157,7 +171,12 @@ def solve(p: Problem, max_iter: int = 200) -> np.ndarray:
         best_gn = min(best_gn, gn)
         if gn == 0.0 or stall >= 3:
             break
-        step = np.linalg.solve(p.hess(theta), g)
+        if l2 == 0.0 and np.all(y * (X @ theta[:-1] + theta[-1]) > 0):
+            break  # θ separates the data: a certificate that the infimum 0 is not attained
+        if r == p.dim:
+            step = np.linalg.solve(p.hess(theta), g)
+        else:  # singular Hessian: the minimum-norm Newton step
+            step = np.linalg.lstsq(p.hess(theta), g, rcond=None)[0]
         a = 1.0
         while a > 1e-12:
             cand = theta - a * step
@@ -166,12 +185,17 @@ def solve(p: Problem, max_iter: int = 200) -> np.ndarray:
                 break
             a *= 0.5
         theta, f = cand, fc
+    if l2 == 0.0 and np.all(y * (X @ theta[:-1] + theta[-1]) > 0):
+        return not_attained(NAME, 0.0, "l2 = 0 and a hyperplane separates the two classes")
     if best_gn > 1e-8:
         raise ValueError(
             f"problem {NAME!r}: no finite optimum found (gradient norm {best_gn:.2e}); the data may be "
             "separable: use l2 > 0"
         )
-    return theta
+    if r < p.dim:  # the minimum-norm minimiser: project away what rounding left in null(A)
+        x_mn = Vr @ (Vr.T @ theta)
+        return Optimum(x_mn, unique=False, info=set_info(x_mn, Vr, p.dim))
+    return Optimum(theta)
 
 
 def build(*, X=None, y=None, l2: float = 1e-3, x0=None, **data) -> Problem:
@@ -180,6 +204,4 @@ def build(*, X=None, y=None, l2: float = 1e-3, x0=None, **data) -> Problem:
     l2 = check_nonneg(NAME, "l2", l2)
     p = Problem(NAME, sys.modules[__name__], X, y, np.array([l2]), x0_or_default(NAME, x0, data_problem_dim(X)),
                 0.0, None, {"n": X.shape[0], "d": X.shape[1], "l2": l2})
-    p.x_star = solve(p)
-    p.f_star = p.loss(p.x_star)
-    return p
+    return apply(p, solve(p))  # x*, f* (and the notes of a degenerate optimum)
