@@ -42,7 +42,7 @@ def encode_schedule(spec: Any, steps: int) -> tuple[int, float, float]:
     if not isinstance(spec, Mapping) or "name" not in spec:
         raise ValueError(f"schedule must be a name or a table with 'name'; allowed names: {', '.join(SCHEDULES)}")
     name = spec["name"]
-    if name not in SCHEDULES:
+    if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; allowed: {', '.join(SCHEDULES)}")
     allowed = SCHEDULE_PARAMS[name]
     extra = sorted(set(spec) - {"name"} - set(allowed))

@@ -133,7 +133,13 @@ class _Ctx:
         self.file = str(path)
 
     def err(self, fld: str, msg: str) -> SuiteError:
-        return SuiteError(f"{self.file}: {fld}: {msg}")
+        return SuiteError(one_line(f"{self.file}: {fld}: {msg}"))
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a label, ...) escaped: an error stays one line."""
+    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c
+                   for c in text)
 
 
 def _expand(ctx: _Ctx, fld: str, v: Any) -> list[Any]:
@@ -155,12 +161,23 @@ def _expand(ctx: _Ctx, fld: str, v: Any) -> list[Any]:
                                          for i in range(num)]
         else:
             vals = [lo] if num == 1 else [lo + i * (hi - lo) / (num - 1) for i in range(num)]
-        return [float(f"{x:.12g}") for x in vals]
+        return _distinct(ctx, fld, [float(f"{x:.12g}") for x in vals])
     if isinstance(v, list):
         if not v:
             raise ctx.err(fld, "empty grid; give at least one value")
-        return list(v)
+        return _distinct(ctx, fld, list(v))
     return [v]
+
+
+def _distinct(ctx: _Ctx, fld: str, vals: list[Any]) -> list[Any]:
+    """``vals`` when no value repeats (a repeated one would give two runs with one id)."""
+    seen: set[str] = set()
+    for x in vals:
+        key = _canon(x)
+        if key in seen:
+            raise ctx.err(fld, f"the grid holds {x!r} more than once; give each value once")
+        seen.add(key)
+    return vals
 
 
 def _int_field(ctx: _Ctx, fld: str, v: Any, lo: int) -> int:
@@ -201,7 +218,7 @@ def _executor_field(ctx: _Ctx, v: Any) -> dict[str, Any]:
     _check_keys(ctx, "executor.", v, EXECUTOR_FIELDS)
     out: dict[str, Any] = {}
     if "name" in v:
-        if v["name"] not in EXECUTORS:
+        if not isinstance(v["name"], str) or v["name"] not in EXECUTORS:
             raise ctx.err("executor.name", f"unknown executor {v['name']!r}; allowed: {', '.join(EXECUTORS)}")
         out["name"] = v["name"]
     if "scheduler" in v:
@@ -291,7 +308,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         if not isinstance(spec, dict):
             raise ctx.err(where, "must be a table of parameters")
         pname = spec.get("problem", label)
-        if pname not in PROBLEMS:
+        if not isinstance(pname, str) or pname not in PROBLEMS:
             raise ctx.err(f"{where}.problem" if "problem" in spec else where,
                           f"unknown problem {pname!r}; allowed: {', '.join(PROBLEMS)}")
         allowed = _problem_params_allowed(pname)
@@ -367,7 +384,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         _check_keys(ctx, f"{where}.", spec, allowed)
         only = spec.get("problems")
         if only is not None:
-            if not isinstance(only, list) or not only or any(p not in problems for p in only):
+            if not isinstance(only, list) or not only or any(not isinstance(p, str) or p not in problems for p in only):
                 raise ctx.err(f"{where}.problems", f"must be a non-empty list of problem keys; allowed: "
                               f"{', '.join(problems)}")
         variants[vname] = rule

@@ -120,6 +120,14 @@ def check(fail: Callable[[str, str], Exception], *, problems: dict[str, tuple[An
             g.runs += rs.count(list(ln.values()))
             k = max(ln, key=lambda f: ln[f])
             g.biggest = max(g.biggest, (ln[k], where[k]))
+    for label, v in problem_lr.items():  # expanded even before any variant uses it: bound it alone
+        n_lr = rs.grid_length(v) * n_seeds
+        if limits.max_runs is not None and n_lr > limits.max_runs:
+            raise fail(f"problems.{label}.lr", f"this grid alone makes {n_lr} runs per variant, more than --max-runs "
+                                               f"{limits.max_runs}")
+        if over(n_lr * rs.PLAN_BYTES_PER_RUN):
+            raise refuse(f"problems.{label}.lr", f"this grid's {n_lr} runs per variant", n_lr * rs.PLAN_BYTES_PER_RUN,
+                         f"{fmt_int(rs.PLAN_BYTES_PER_RUN)} B per run", "use a coarser grid")
     total = sum(g.runs for g in groups.values())
     if not groups:
         return 0
@@ -145,6 +153,9 @@ def check(fail: Callable[[str, str], Exception], *, problems: dict[str, tuple[An
     # --- each group in flight, one per worker; then the consolidated traces table --------------
     workers = max(1, limits.workers or 1)
     base = WORKER_BASE_BYTES if workers > 1 else 0
+    if over(workers * base):
+        raise refuse("executor.workers", f"{workers} worker processes", workers * base,
+                     f"about {fmt_size(base)} each before any data", "use fewer workers")
     peak_group, table = 0, 0
     for g in groups.values():
         st, rec, sfield = problem_steps[g.label]

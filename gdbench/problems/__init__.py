@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import datasets, hinge, linreg, logistic, quadratic, rosenbrock, saddle
-from .base import Problem
+from .base import Problem, check_param_types
 
 PROBLEMS: dict[str, Any] = {m.NAME: m for m in (linreg, logistic, hinge, rosenbrock, saddle, quadratic)}
 
@@ -36,6 +36,7 @@ def make(name: str, **params: Any) -> Problem:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"problem {name!r}: unknown parameter {unknown[0]!r}; allowed: {', '.join(allowed)}")
+    check_param_types(name, mod.PARAMS, params)  # issue 13: wrong types are a ValueError, never a TypeError
     from threadpoolctl import threadpool_limits
 
     # The reference optimum must not depend on how many threads BLAS/LAPACK happen to use (their

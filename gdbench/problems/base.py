@@ -119,6 +119,30 @@ def check_data(name: str, X: Any, y: Any, *, labels_pm1: bool = False) -> tuple[
     return X, y
 
 
+def check_param_types(name: str, defaults: dict[str, Any], params: dict[str, Any]) -> None:
+    """ValueError (one line) for a parameter whose type does not match its default in the
+    module's ``PARAMS``: an int default takes an integer, a float default a finite real number,
+    a bool default a boolean, a str default a string (bools are never numbers here)."""
+    for k, v in params.items():
+        if k not in defaults:
+            continue
+        dv = defaults[k]
+        is_bool = isinstance(v, (bool, np.bool_))
+        if isinstance(dv, bool):
+            ok, want = is_bool, "true or false"
+        elif isinstance(dv, int):
+            ok, want = isinstance(v, (int, np.integer)) and not is_bool, "an integer"
+        elif isinstance(dv, float):
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not is_bool and math.isfinite(v)
+            want = "a finite number"
+        elif isinstance(dv, str):
+            ok, want = isinstance(v, str), "a string"
+        else:
+            continue
+        if not ok:
+            raise ValueError(f"problem {name!r}: {k} must be {want}, got {v!r}")
+
+
 def check_nonneg(name: str, field_: str, v: float) -> float:
     v = float(v)
     if not math.isfinite(v) or v < 0:
