@@ -22,7 +22,16 @@ from .kernels.codegen import driver
 from .optimizers import Optimizer, get_optimizer
 from .problems import Problem
 from .resources import check_sweep  # issue 13: size limits before allocation
-from .runspec import check_batch, check_int, check_noise, encode_clip, encode_schedule
+from .runspec import (
+    check_batch,
+    check_configs,
+    check_int,
+    check_noise,
+    check_real,
+    check_start,
+    encode_clip,
+    encode_schedule,
+)
 
 if TYPE_CHECKING:  # pandas costs ~0.25 s to import: loaded only when a trace frame is built
     import pandas as pd
@@ -131,19 +140,14 @@ def sweep(
         raise ValueError(f"optimizer {opt.name!r} needs a Hessian; problem {problem.name!r} has none")
     steps = check_int("steps", steps, 0)
     record_every = check_int("record_every", record_every, 0)
-    if not configs:
-        raise ValueError("configs must not be empty")
-    if not (np.isfinite(div_factor) and div_factor > 0):
-        raise ValueError(f"div_factor must be > 0, got {div_factor!r}")
-    if not (np.isfinite(stop_tol) and stop_tol >= 0):
-        raise ValueError(f"stop_tol must be >= 0, got {stop_tol!r}")
+    configs = check_configs(configs)  # issue 13: a non-empty list of dicts, else one ValueError
+    div_factor = check_real("div_factor", div_factor, lo=0, lo_open=True)  # issue 13: never a TypeError
+    stop_tol = check_real("stop_tol", stop_tol, lo=0)
 
     K, D = len(configs), problem.dim
     # --- resource check (issue 13): refuse a sweep that cannot fit before allocating its trace ---
     check_sweep(K, steps, record_every, D, 1 if device == "cuda" else min(_threads(threads), K), opt.needs_hessian)
-    start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
-    if start.shape != (D,) or not np.isfinite(start).all():
-        raise ValueError(f"x0 must be {D} finite numbers, got shape {np.shape(x0)}")
+    start = problem.x0 if x0 is None else check_start(x0, D)  # issue 13: ValueError, never a TypeError
     theta0 = np.tile(start, (K, 1))
     hp = np.zeros((K, max(len(opt.extra_names), 1)))
     lrs = np.empty(K)
@@ -165,10 +169,7 @@ def sweep(
         noise[k] = check_noise(c.pop("noise", None))
         x0k = c.pop("x0", None)
         if x0k is not None:  # this configuration's own start (e.g. a grid of starts for a basin map)
-            xk = np.asarray(x0k, dtype=np.float64).reshape(-1)
-            if xk.shape != (D,) or not np.isfinite(xk).all():
-                raise ValueError(f"configs[{k}]: x0 must be {D} finite numbers, got shape {np.shape(x0k)}")
-            theta0[k] = xk
+            theta0[k] = check_start(x0k, D, f"configs[{k}]: x0")  # issue 13
         if c:
             bad = sorted(c)[0]
             raise ValueError(

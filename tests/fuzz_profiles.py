@@ -25,3 +25,11 @@ settings.register_profile("dev", max_examples=int(_N or 2000), deadline=DEADLINE
 
 def apply_profile() -> None:
     settings.load_profile(os.environ.get("GDBENCH_FUZZ_PROFILE", "ci"))
+
+
+def mostly(good, bad, times: int = 6):
+    """``good`` ``times`` times in ``times + 1``, else ``bad`` (``st.one_of`` would flatten a
+    ``one_of`` of many branches into as many equal shares)."""
+    from hypothesis import strategies as st
+
+    return st.integers(0, times).flatmap(lambda i: bad if i == 0 else good)

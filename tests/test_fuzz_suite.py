@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fuzz_profiles import DEADLINE_MS, apply_profile
+from fuzz_profiles import DEADLINE_MS, apply_profile, mostly
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -97,7 +97,7 @@ def small_int(lo: int = 1, hi: int = 20):
 
 def maybe_bad(good):
     """Mostly well formed, sometimes anything."""
-    return st.one_of(good, good, good, weird_number, nested)
+    return mostly(good, st.one_of(weird_number, nested), 3)
 
 
 def grid(values):

@@ -114,16 +114,26 @@ def check_data(name: str, X: Any, y: Any, *, labels_pm1: bool = False) -> tuple[
         bad = ~np.isin(y, (-1.0, 1.0))
         if bad.any():
             raise ValueError(
-                f"problem {name!r}: labels must be -1 or +1, got {y[bad][0]!r} at row {int(np.argmax(bad))}"
+                f"problem {name!r}: labels must be -1 or +1, got {float(y[bad][0])!r} at row {int(np.argmax(bad))}"
             )
     return X, y
+
+
+#: parameters that are arrays of numbers (data, start point, spectrum, linear term)
+ARRAY_PARAMS = ("X", "y", "x0", "eigenvalues", "b")
 
 
 def check_param_types(name: str, defaults: dict[str, Any], params: dict[str, Any]) -> None:
     """ValueError (one line) for a parameter whose type does not match its default in the
     module's ``PARAMS``: an int default takes an integer, a float default a finite real number,
-    a bool default a boolean, a str default a string (bools are never numbers here)."""
+    a bool default a boolean, a str default a string (bools are never numbers here). Array
+    parameters (``ARRAY_PARAMS``) must convert to float64 arrays."""
     for k, v in params.items():
+        if k in ARRAY_PARAMS and v is not None:
+            try:
+                np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise ValueError(f"problem {name!r}: {k} must be an array of numbers ({e})") from None
         if k not in defaults:
             continue
         dv = defaults[k]
@@ -153,7 +163,10 @@ def check_nonneg(name: str, field_: str, v: float) -> float:
 def x0_or_default(name: str, x0: Any, dim: int) -> np.ndarray:
     if x0 is None:
         return np.zeros(dim)
-    x = np.array(x0, dtype=np.float64).reshape(-1)
+    try:
+        x = np.array(x0, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"problem {name!r}: x0 must be {dim} finite numbers, got {x0!r}") from None
     if x.shape != (dim,) or not np.isfinite(x).all():
         raise ValueError(f"problem {name!r}: x0 must be {dim} finite numbers, got shape {x.shape}")
     return x
