@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import datasets, hinge, linreg, logistic, quadratic, rosenbrock, saddle
-from .base import Problem, check_param_types
+from .base import Problem, check_optimum, check_param_types
 
 PROBLEMS: dict[str, Any] = {m.NAME: m for m in (linreg, logistic, hinge, rosenbrock, saddle, quadratic)}
 
@@ -42,7 +42,7 @@ def make(name: str, **params: Any) -> Problem:
     # The reference optimum must not depend on how many threads BLAS/LAPACK happen to use (their
     # summation order does, in the last bits): solve it, and generate the data, on one thread.
     with threadpool_limits(limits=1):
-        return mod.build(**params)
+        return check_optimum(mod.build(**params))  # issue 13: never a NaN f*
 
 
 def _factory(mod):

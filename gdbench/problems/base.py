@@ -153,6 +153,16 @@ def check_param_types(name: str, defaults: dict[str, Any], params: dict[str, Any
             raise ValueError(f"problem {name!r}: {k} must be {want}, got {v!r}")
 
 
+def check_optimum(p: Problem) -> Problem:
+    """``p`` when its reference optimum is a number (finite, or −∞ for an unbounded problem); a
+    NaN (e.g. an L2 weight so small that 1/λ overflows in an exact solver) is a ValueError."""
+    if np.isnan(p.f_star) or np.isposinf(p.f_star):
+        params = ", ".join(f"{k}={v!r}" for k, v in p.info.items() if np.isscalar(v) and not isinstance(v, str))
+        raise ValueError(f"problem {p.name!r}: the exact optimum could not be computed (f* = {p.f_star}) with "
+                         f"{params}; try less extreme parameters")
+    return p
+
+
 def check_nonneg(name: str, field_: str, v: float) -> float:
     v = float(v)
     if not math.isfinite(v) or v < 0:
