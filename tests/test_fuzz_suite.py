@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fuzz_profiles import DEADLINE_MS, apply_profile, mostly
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -232,6 +233,7 @@ def _check(text: str) -> None:
     json.dumps(plan.settings)  # meta.json-ready
 
 
+@pytest.mark.filterwarnings("ignore::gdbench.problems._degenerate.DegenerateProblemWarning")
 @settings(deadline=DEADLINE_MS, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(documents)
 def test_random_suite_documents_load_or_name_a_field(doc):
