@@ -23,11 +23,15 @@ from .kernels.records import TRACE_FIXED, Budget, Configs, Outputs, ProblemArray
 from .kernels.support import rel_scale_py
 from .optimizers import Optimizer
 from .problems import Problem
+from .resources import check_sweep
 from .runspec import (
     check_batch,
+    check_configs,
     check_int,
     check_noise,
+    check_real,
     check_restart_init,
+    check_start,
     encode_clip,
     encode_init,
     encode_restart,
@@ -140,9 +144,7 @@ def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any
                                                                   list[dict[str, Any]]]:
     """Validate and encode the configurations into the driver's records (shared by CPU and GPU)."""
     K, D = len(configs), problem.dim
-    start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
-    if start.shape != (D,) or not np.isfinite(start).all():
-        raise ValueError(f"x0 must be {D} finite numbers, got shape {np.shape(x0)}")
+    start = problem.x0 if x0 is None else check_start(x0, D)
     theta0 = np.tile(start, (K, 1))
     hp = np.zeros((K, max(len(opt.extra_names), 1)))
     lrs = np.empty(K)
@@ -168,10 +170,7 @@ def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any
         noise[k] = check_noise(c.pop("noise", None))
         x0k = c.pop("x0", None)
         if x0k is not None:  # this configuration's own start (e.g. a grid of starts for a basin map)
-            xk = np.asarray(x0k, dtype=np.float64).reshape(-1)
-            if xk.shape != (D,) or not np.isfinite(xk).all():
-                raise ValueError(f"configs[{k}]: x0 must be {D} finite numbers, got shape {np.shape(x0k)}")
-            theta0[k] = xk
+            theta0[k] = check_start(x0k, D, f"configs[{k}]: x0")
         init_kind[k], init_a[k], init_b[k] = encode_init(c.pop("init", None), D, theta0[k])
         rk, rp, rt = encode_restart(c.get("restart"))
         c.pop("restart", None)
@@ -248,15 +247,15 @@ def sweep(
         raise ValueError(f"optimizer {opt.name!r} needs a Hessian; problem {problem.name!r} has none")
     steps = check_int("steps", steps, 0)
     record_every = check_int("record_every", record_every, 0)
-    if not configs:
-        raise ValueError("configs must not be empty")
-    if not (np.isfinite(div_factor) and div_factor > 0):
-        raise ValueError(f"div_factor must be > 0, got {div_factor!r}")
-    if not (np.isfinite(stop_tol) and stop_tol >= 0):
-        raise ValueError(f"stop_tol must be >= 0, got {stop_tol!r}")
+    configs = check_configs(configs)  # a non-empty list of mappings, else one ValueError
+    div_factor = check_real("div_factor", div_factor, lo=0, lo_open=True)
+    stop_tol = check_real("stop_tol", stop_tol, lo=0)
+    K = len(configs)
+    # size limits before any allocation: a sweep that cannot fit is one ValueError, never a MemoryError
+    check_sweep(K, steps, record_every, problem.dim, 1 if device == "cuda" else min(_threads(threads), K),
+                opt.needs_hessian)
     cfg, prob, bud, out, normalized = prepare(problem, opt, configs, steps=steps, record_every=record_every,
                                               stop_tol=stop_tol, div_factor=div_factor, x0=x0)
-    K = len(configs)
 
     if device == "cuda":
         from .cuda import require_cuda

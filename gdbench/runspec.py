@@ -44,7 +44,7 @@ def encode_schedule(spec: Any, steps: int) -> tuple[int, float, float]:
     if not isinstance(spec, Mapping) or "name" not in spec:
         raise ValueError(f"schedule must be a name or a table with 'name'; allowed names: {', '.join(SCHEDULES)}")
     name = spec["name"]
-    if name not in SCHEDULES:
+    if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; allowed: {', '.join(SCHEDULES)}")
     allowed = SCHEDULE_PARAMS[name]
     extra = sorted(set(spec) - {"name"} - set(allowed))
@@ -112,9 +112,50 @@ def check_noise(noise: Any) -> float:
     return 0.0 if noise is None else _num("noise", "noise", noise, lo=0)
 
 
+def check_configs(configs: Any) -> list[dict[str, Any]]:
+    """A non-empty sequence of mappings (a sweep's configurations) as a list of dicts."""
+    if isinstance(configs, (str, bytes, Mapping)) or not hasattr(configs, "__len__") or not hasattr(
+            configs, "__iter__"):
+        raise ValueError(f"configs must be a list of dicts (one per configuration), got {type(configs).__name__}")
+    out = []
+    for k, c in enumerate(configs):
+        if not isinstance(c, Mapping):
+            raise ValueError(f"configs[{k}] must be a dict such as {{'lr': 0.01, 'seed': 0}}, got {c!r}")
+        out.append(dict(c))
+    if not out:
+        raise ValueError("configs must not be empty")
+    return out
+
+
+def check_start(x0: Any, dim: int, where: str = "x0") -> np.ndarray:
+    """A start point: ``dim`` finite float64 numbers."""
+    try:
+        x = np.asarray(x0, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        x = None
+    if x is None or x.shape != (dim,) or not np.isfinite(x).all():
+        raise ValueError(f"{where} must be {dim} finite numbers, got {x0!r}"[:300])
+    return x
+
+
+def check_real(name: str, v: Any, *, lo: float, lo_open: bool = False) -> float:
+    """A finite real number ≥ ``lo`` (> ``lo`` when ``lo_open``); ValueError naming ``name``."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v) or (
+            v <= lo if lo_open else v < lo):
+        raise ValueError(f"{name} must be a number {'>' if lo_open else '>='} {lo:g}, got {v!r}")
+    return float(v)
+
+
+#: the largest integer the compiled driver takes (int64)
+INT_MAX = 2**63 - 1
+
+
 def check_int(name: str, v: Any, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    """An integer in [lo, INT_MAX] (the compiled driver's int64); ValueError naming ``name``."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or v > INT_MAX:
+        raise ValueError(f"{name} must be an integer >= {lo}{' (at most 2**63 - 1)' if v > INT_MAX else ''}, "
+                         f"got {v!r}" if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                         else f"{name} must be an integer >= {lo}, got {v!r}")
     return int(v)
 
 

@@ -4,7 +4,9 @@ Runs are matched by ``run_id`` (a hash of the run's spec). Exit code 0 when ever
 B with the same status, the same steps-to-tolerance (every tolerance, and the saddle escape
 step) and a final loss equal within ``--rtol``/``--atol``; 1 otherwise (including runs present
 on one side only). Timing columns (ns/step, time-to-tolerance, compile and wall time, host) are
-ignored: this is the convergence-regression check for CI.
+ignored: this is the convergence-regression check for CI. Two folders of different suites (by
+the suite name and file hash in ``meta.json``) are said to be so on the first line, before the
+differences (whose run ids then cannot match).
 """
 
 from __future__ import annotations
@@ -66,12 +68,32 @@ def diff_runs(a: pd.DataFrame, b: pd.DataFrame, *, rtol: float = 1e-6, atol: flo
     return out
 
 
+def suite_mismatch(meta_a: dict, meta_b: dict) -> str | None:
+    """One line saying how the suites of two results folders differ (None when they agree or a
+    folder has no meta.json)."""
+    sa, sb = meta_a.get("suite") or {}, meta_b.get("suite") or {}
+    if not sa or not sb:
+        return None
+    na, nb = sa.get("name"), sb.get("name")
+    ha, hb = str(sa.get("sha256") or "")[:12], str(sb.get("sha256") or "")[:12]
+    if na != nb:
+        return (f"the folders hold different suites: A = {na!r} (file sha256 {ha}), B = {nb!r} (file sha256 {hb}); "
+                "their runs cannot match")
+    if ha and hb and ha != hb:
+        return (f"suite {na!r}: the suite file differs (sha256 {ha} in A, {hb} in B); runs whose spec changed "
+                "appear as missing on one side")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from .store import load_results
     from .tables import md_table
 
-    a, _, _ = load_results(args.a)
-    b, _, _ = load_results(args.b)
+    a, _, meta_a = load_results(args.a)
+    b, _, meta_b = load_results(args.b)
+    mismatch = suite_mismatch(meta_a, meta_b)
+    if mismatch:
+        print(mismatch)
     changes = diff_runs(a, b, rtol=args.rtol, atol=args.atol, steps_rtol=args.steps_rtol)
     n = len(set(a["run_id"].astype(str)) | set(b["run_id"].astype(str)))
     if not changes:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from .executors import EXECUTORS
@@ -27,32 +30,73 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile-mode", choices=["background", "pool"], default="background",
                    help="background: helpers compile from the end of the run order while runs start at once "
                         "(default); pool: compile every uncached pair in a pool first")
+    p.add_argument("--max-memory", metavar="SIZE",
+                   help="refuse a suite whose estimated memory exceeds SIZE (e.g. 4G, 512M; default: the memory "
+                        "available now); also applies to each sweep")
+    p.add_argument("--max-runs", type=int, metavar="N", help="refuse a suite of more than N runs (default: no limit "
+                                                              "besides memory)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+@contextlib.contextmanager
+def _max_memory_env(size: str | None) -> Iterator[None]:
+    """``$GDBENCH_MAX_MEMORY`` = ``--max-memory`` while the suite runs: every sweep (in this
+    process and in spawned or Dask workers, which inherit ``GDBENCH_*``) checks the same limit."""
+    from ..resources import ENV_MAX_MEMORY
+
+    if size is None:
+        yield
+        return
+    before = os.environ.get(ENV_MAX_MEMORY)
+    os.environ[ENV_MAX_MEMORY] = size
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_MAX_MEMORY, None)
+        else:
+            os.environ[ENV_MAX_MEMORY] = before
+
+
 def run(args: argparse.Namespace) -> int:
+    from .._sys import usable_cores
     from ..errors import UserError
+    from ..resources import parse_size
     from . import suite as suite_mod
     from .runner import run_plan
     from .store import load_results
+    from .suite_resources import Limits
     from .tables import convergence_table, summarize
 
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs must be >= 1, got {args.jobs}")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be >= 1, got {args.workers}")
-    plan = suite_mod.load(args.suite, device=args.device, filter_=args.filter, threads=args.jobs)
+    if args.max_runs is not None and args.max_runs < 1:
+        raise UserError(f"--max-runs must be >= 1, got {args.max_runs}")
+    max_memory = None
+    if args.max_memory is not None:
+        try:
+            max_memory = parse_size(args.max_memory)
+        except ValueError as e:
+            raise UserError(f"--max-memory: {e}") from None
+    workers = 1 if args.executor == "local" else args.workers
+    if workers is None and args.executor:
+        workers = usable_cores()
+    limits = Limits(max_memory=max_memory, max_runs=args.max_runs, workers=workers)
+    plan = suite_mod.load(args.suite, device=args.device, filter_=args.filter, threads=args.jobs, limits=limits)
     out = Path(args.out) if args.out else Path("results") / plan.name
     print(f"gdbench run: suite {plan.name!r} ({plan.path}): {plan.n_runs} runs in {len(plan.tasks)} groups, "
           f"{len(plan.pairs())} compiled pairs -> {out}", file=sys.stderr)
     ex = plan.settings.get("executor") or {}  # the suite's choice; the command line wins
     if args.executor and args.executor != ex.get("name", "local"):
         ex = {}  # another executor than the suite's: its scheduler/workers do not apply
-    run_plan(plan, out, resume=args.resume, executor=args.executor or ex.get("name", "local"),
-             workers=args.workers or ex.get("workers"), scheduler=args.scheduler or ex.get("scheduler"),
-             progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers,
-             compile_mode=args.compile_mode)
+    with _max_memory_env(args.max_memory if max_memory is not None else None):  # the sweeps' own guard
+        run_plan(plan, out, resume=args.resume, executor=args.executor or ex.get("name", "local"),
+                 workers=args.workers or ex.get("workers"), scheduler=args.scheduler or ex.get("scheduler"),
+                 progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers,
+                 compile_mode=args.compile_mode)
     runs, _, meta = load_results(out)
     s = meta["suite"]
     _, best = summarize(runs, s["tolerances"], s["target_tol"])

@@ -26,12 +26,20 @@ launched"), and a worker may well have imported numba before the first task arri
 write to it (a LocalCluster always; a cluster on a shared file system), so a pair compiled once
 is loaded by every worker; a worker that cannot write there keeps its own cache.
 
+Same code everywhere: a task names ``gdbench.harness.worker.run_group`` by reference, so a
+worker must run the client's gdbench. The executor asks every worker for its
+:func:`fingerprint` (version + a hash of the package's source files, computed once per process)
+when it connects, and every task checks it again on its worker (workers may join later); a
+mismatch is refused with one line naming both versions.
+
 Dask is an optional extra (``pip install 'gdbench[dask]'``); this module imports it lazily.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import logging
 import os
 import uuid
@@ -101,13 +109,51 @@ def _probe_writable(path: str) -> bool:
         return False
 
 
-def run_on_worker(fn: Callable[[Any], Any], task: Any, env: dict[str, str], numba_threads: int | None) -> Any:
+@functools.cache
+def fingerprint() -> tuple[str, str]:
+    """(gdbench version, first 12 hex digits of a SHA-256 over the package's ``.py`` files) of
+    this process; computed once per process."""
+    from pathlib import Path
+
+    import gdbench
+
+    root = Path(gdbench.__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return gdbench.__version__, h.hexdigest()[:12]
+
+
+def worker_fingerprint() -> tuple[str, str]:
+    """What a worker reports (run there by ``client.run`` and by every task)."""
+    return fingerprint()
+
+
+class VersionMismatch(ValueError):
+    """A Dask worker runs another gdbench (version or sources) than the client."""
+
+
+def _mismatch(worker: str, theirs: Any, mine: tuple[str, str]) -> VersionMismatch:
+    def show(fp: Any) -> str:
+        return f"gdbench {fp[0]} (sources {fp[1]})" if isinstance(fp, (tuple, list)) and len(fp) == 2 else repr(fp)
+
+    return VersionMismatch(f"Dask worker {worker} runs {show(theirs)} but this client runs {show(mine)}; install the "
+                           "same gdbench on every worker (same version and source files)")
+
+
+def run_on_worker(fn: Callable[[Any], Any], task: Any, env: dict[str, str], numba_threads: int | None,
+                  expected: tuple[str, str] | None = None) -> Any:
     """The function every Dask task runs: set up the worker, then ``fn(task)``.
 
-    Module-level (pickled by reference). ``env`` is applied to ``os.environ`` (cache folders,
-    gdbench settings; never ``NUMBA_NUM_THREADS``, see the module docstring); numba's thread
-    count is set in this thread, where the task runs.
+    Module-level (pickled by reference). ``expected`` is the client's :func:`fingerprint`: a
+    worker with another one refuses the task. ``env`` is applied to ``os.environ`` (cache
+    folders, gdbench settings; never ``NUMBA_NUM_THREADS``, see the module docstring); numba's
+    thread count is set in this thread, where the task runs.
     """
+    if expected is not None and tuple(worker_fingerprint()) != tuple(expected):
+        import socket
+
+        raise _mismatch(socket.gethostname(), worker_fingerprint(), tuple(expected))
     for k, v in env.items():
         if os.environ.get(k) == v:
             continue
@@ -203,10 +249,26 @@ class DaskExecutor:
                     except TimeoutError:
                         raise ValueError(f"--workers {workers}: only {self.worker_count()} worker(s) joined the "
                                          f"scheduler at {scheduler!r} within {timeout:g} s") from None
+            self._check_versions()
         except BaseException:
             self.close()
             raise
         self.env = env
+
+    def _check_versions(self) -> None:
+        """Refuse a cluster with a worker whose :func:`fingerprint` differs from this process's."""
+        from ..errors import UserError
+
+        mine = fingerprint()
+        self.fingerprint = mine
+        try:
+            theirs = self._client.run(worker_fingerprint)
+        except Exception as e:  # noqa: BLE001 - e.g. a worker whose gdbench lacks worker_fingerprint
+            raise UserError(f"could not ask the Dask workers for their gdbench version ({type(e).__name__}: "
+                            f"{str(e)[:160]}); install gdbench {mine[0]} (sources {mine[1]}) on every worker") from None
+        for addr, fp in sorted(theirs.items()):
+            if tuple(fp) != mine:
+                raise UserError(str(_mismatch(addr, fp, mine))) from None
 
     # -- introspection -------------------------------------------------------------------
     @property
@@ -264,7 +326,8 @@ class DaskExecutor:
             seen.add(key)
             futures.append(
                 self._client.submit(
-                    run_on_worker, fn, task, self.env, self.numba_threads, key=key, pure=False, retries=self.retries
+                    run_on_worker, fn, task, self.env, self.numba_threads, self.fingerprint, key=key, pure=False,
+                    retries=self.retries,
                 )
             )
         if not futures:

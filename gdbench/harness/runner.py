@@ -249,6 +249,7 @@ class BackgroundCompiler:
         self.cold = [j for j in jobs if not _pair_is_cached(j)]
         self.procs: list[subprocess.Popen] = []
         self.assigned: list[tuple[str, str, int]] = []
+        self._jobs: dict[tuple[str, str, int], CompileJob] = {}
         if len(self.cold) < 2 or workers < 1:
             return
         env = dict(os.environ, NUMBA_NUM_THREADS="1")
@@ -274,7 +275,7 @@ class BackgroundCompiler:
 
     def wait_for(self, key: tuple[str, str, int]) -> None:
         """Wait while a helper is still compiling this driver (instead of compiling it twice)."""
-        job = self._jobs.get(key) if self.assigned else None
+        job = self._jobs.get(key)
         if job is None:
             return
         while any(p.poll() is None for p in self.procs) and not _pair_is_cached(job):
@@ -331,6 +332,38 @@ def _clean_folder(out: Path) -> None:
             (out / name).unlink()
 
 
+def problem_notes(plan: Plan) -> dict[str, dict[str, Any]]:
+    """Per problem label, the notes of a degenerate optimum (``x_star_note``, ``f_star_note``:
+    why distance-to-optimum is NaN, an infimum not attained); problems are memoised per process,
+    so this builds nothing the plan did not already build."""
+    from .worker import build_problem
+
+    out: dict[str, dict[str, Any]] = {}
+    for label, spec in plan.problems.items():
+        try:
+            p = build_problem(spec["problem"], {k: v for k, v in spec.items() if k != "problem"})
+        except ValueError:  # pragma: no cover - the plan built it once already
+            continue
+        notes = {k: v for k, v in p.info.items() if k.endswith("_note") and isinstance(v, str)}
+        if notes:
+            out[label] = {"f_star": float(p.f_star), **notes}
+    return out
+
+
+def preflight(plan: Plan, executor: str, scheduler: str | None) -> None:
+    """Refuse, before any run starts, what would fail on the first group: a CUDA suite where
+    CUDA cannot run (checked here unless the groups go to a remote Dask scheduler, whose workers
+    may have the GPUs this machine lacks)."""
+    if any(t.device == "cuda" for t in plan.tasks) and not (executor == "dask" and scheduler):
+        from ..cuda import CudaUnavailable, require_cuda
+        from ..errors import UserError
+
+        try:
+            require_cuda()
+        except CudaUnavailable as e:
+            raise UserError(str(e)) from None
+
+
 def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, executor: str = "local",
              workers: int | None = None, scheduler: str | None = None, precompile_workers: int | None = 1,
              compile_mode: str = "background",
@@ -343,6 +376,8 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
     out = Path(out)
     log = log or (lambda m: print(m, file=sys.stderr))
     store = ResultStore(out)
+    preflight(plan, executor, scheduler)  # before the folder is touched
+    store.check_writable()
     with store.lock(), contextlib.ExitStack() as stack:
         # the executor first: a bad --executor/--scheduler (or dask missing) fails before the folder is touched
         t_ex = time.perf_counter()
@@ -352,7 +387,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         _preflight_plugins(plan)  # a plugin that does not compile fails here, before anything is deleted
         if not resume:
             _clean_folder(out)
-        done = store.finished_run_ids() if resume else set()
+        done = store.finished_run_ids(log) if resume else set()
         tasks = []
         for t in plan.tasks:
             missing = [r for r in t.run_ids if r not in done]
@@ -409,6 +444,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
             "skipped": plan.skipped,
             "plugins": [x.describe() for x in plan.plugins],
             "optima": plan.optima,
+            "problems": problem_notes(plan),
         }
         atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, sort_keys=False) + "\n")
         write_report(out, figures=figures)

@@ -12,18 +12,23 @@ Layout::
       summary.md, meta.json, figures/*.png
 
 A crash or Ctrl-C leaves only whole part files; ``--resume`` reads the finished run ids from
-them and runs the rest. Consolidation de-duplicates by ``run_id``.
+them and runs the rest. A part that cannot be read back (truncated by a full disk or a killed
+copy, corrupt) is reported in one line and moved to ``parts/damaged/``; its runs count as not
+finished, so ``--resume`` runs them again and nothing else is lost. Consolidation de-duplicates
+by ``run_id``. The folder is probed for writing (and a full disk reported in one line) before
+the first run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,14 +155,54 @@ class ResultStore:
             t = self.parts / f"{stem}.traces{p.suffix}"
             yield p, (t if t.is_file() else None)
 
-    def finished_run_ids(self) -> set[str]:
+    def finished_run_ids(self, log: Callable[[str], None] | None = None) -> set[str]:
+        """Run ids of the readable part files. A damaged part (its runs or traces file cannot be
+        read back, or they disagree) is reported through ``log`` and moved to ``parts/damaged/``:
+        its runs are then simply not finished."""
         ids: set[str] = set()
-        for rp, _ in self._part_paths():
-            ids.update(read_table(rp)["run_id"].astype(str))
+        for rp, tp in self._part_paths():
+            try:
+                got = _read_part(rp, tp)
+            except Exception as e:  # noqa: BLE001 - any unreadable part: set aside, re-run its runs
+                moved = self._set_aside(rp, tp)
+                if log is not None:
+                    why = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    log(f"resume: damaged part file {rp.name} ({why[:160]}); moved to {moved}, its runs will be "
+                        "run again")
+                continue
+            ids.update(got)
         return ids
 
+    def _set_aside(self, *paths: Path | None) -> str:
+        dest = self.parts / "damaged"
+        dest.mkdir(exist_ok=True)
+        for p in paths:
+            if p is not None and p.exists():
+                os.replace(p, dest / p.name)
+        return str(dest)
+
+    def check_writable(self) -> None:
+        """Create the folder and write (then remove) a probe file: an unwritable place, a file in
+        the way or a full disk fails here, before the first run, as one :class:`UserError`."""
+        probe = self.out / f".write-probe-{os.getpid()}"
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(probe, b"\0" * PROBE_BYTES)
+            probe.unlink()
+        except OSError as e:
+            raise UserError(f"cannot write results to {str(self.out)!r}: {os_reason(e)}; choose another --out"
+                            + (" or free some space" if e.errno == errno.ENOSPC else "")) from None
+
     def write_part(self, res: GroupResult) -> None:
-        """Write one finished group (or part of one) atomically: traces first, then runs."""
+        """Write one finished group (or part of one) atomically: traces first, then runs. An OS
+        error (a full disk) becomes one :class:`UserError`; the parts written before stay."""
+        try:
+            self._write_part(res)
+        except OSError as e:
+            raise UserError(f"cannot write results to {str(self.parts)!r}: {os_reason(e)}; the groups finished "
+                            "before are saved: free some space and rerun with --resume") from None
+
+    def _write_part(self, res: GroupResult) -> None:
         self.parts.mkdir(parents=True, exist_ok=True)
         ids = [str(r["run_id"]) for r in res.runs]
         h = hashlib.sha256(",".join(sorted(ids)).encode()).hexdigest()[:8]
@@ -189,7 +234,9 @@ class ResultStore:
             runs = runs.sort_values(["_o", "run_id"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
         if not traces.empty:
             traces["run_id"] = traces["run_id"].astype(str)
-            traces = traces.drop_duplicates(["run_id", "step"], keep="first")
+            # a restart writes a second record at the step it happens: records are (run, step, restarts)
+            key = ["run_id", "step", *(["restarts"] if "restarts" in traces else [])]
+            traces = traces.drop_duplicates(key, keep="first")
             pos = {r: i for i, r in enumerate(runs["run_id"])} if not runs.empty else {}
             traces["_o"] = [pos.get(r, len(pos)) for r in traces["run_id"]]
             traces = traces.sort_values(["_o", "step"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
@@ -218,6 +265,28 @@ class ResultStore:
             write_table(df.reset_index(drop=True), self.out / f"basins.{self.fmt}")
 
 
+#: bytes of the probe file written by :meth:`ResultStore.check_writable`
+PROBE_BYTES = 64 << 10
+
+
+def os_reason(e: OSError) -> str:
+    """``No space left on device``-style text of an OS error."""
+    return e.strerror or str(e) or type(e).__name__
+
+
+def _read_part(runs_path: Path, traces_path: Path | None) -> set[str]:
+    """The run ids of one part; raises when either file is unreadable or they do not match."""
+    if traces_path is None:
+        raise ValueError("its traces file is missing")
+    ids = set(read_table(runs_path)["run_id"].astype(str))
+    if not ids:
+        raise ValueError("no runs in it")
+    traced = set(read_table(traces_path)["run_id"].astype(str))
+    if not traced <= ids:
+        raise ValueError("its traces name runs that are not in its runs file")
+    return ids
+
+
 def load_results(out: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(runs, traces, meta) of a results folder; ValueError when it holds none."""
     out = Path(out)
@@ -225,8 +294,15 @@ def load_results(out: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame, di
     if rp is None:
         raise ValueError(f"{str(out)!r} holds no runs table (runs.parquet or runs.csv); run `gdbench run` first")
     tp = find_table(out, "traces")
-    runs = read_table(rp)
-    traces = read_table(tp) if tp is not None else pd.DataFrame()
+    try:
+        runs = read_table(rp)
+        traces = read_table(tp) if tp is not None else pd.DataFrame()
+    except Exception as e:  # noqa: BLE001 - a damaged table: one line naming it
+        raise ValueError(f"cannot read the results in {str(out)!r} ({str(e).splitlines()[0][:160]}); "
+                         "rerun the suite (or `gdbench run --resume` to consolidate its part files again)") from None
     meta_p = out / "meta.json"
-    meta = json.loads(meta_p.read_text(encoding="utf-8")) if meta_p.is_file() else {}
+    try:
+        meta = json.loads(meta_p.read_text(encoding="utf-8")) if meta_p.is_file() else {}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{str(meta_p)!r} is not valid JSON ({e})") from None
     return runs, traces, meta

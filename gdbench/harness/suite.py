@@ -12,11 +12,12 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
 
+from .._sys import usable_cores
 from ..optimizers import OPTIMIZERS
 from ..problems import PROBLEMS
 from ..runspec import (
@@ -30,6 +31,8 @@ from ..runspec import (
 )
 from .executors import GroupTask
 from .metrics import DEFAULT_TOLERANCES
+from .suite_resources import Limits
+from .suite_resources import check as check_resources
 
 #: the shipped suites: ``gdbench/suites`` in an installed wheel (copied there from the top-level
 #: ``suites/`` folder at build time by ``setup.py``), else ``suites/`` of the source checkout
@@ -151,7 +154,13 @@ class _Ctx:
         self.file = str(path)
 
     def err(self, fld: str, msg: str) -> SuiteError:
-        return SuiteError(f"{self.file}: {fld}: {msg}")
+        return SuiteError(one_line(f"{self.file}: {fld}: {msg}"))
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a label, ...) escaped: an error stays one line."""
+    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c
+                   for c in text)
 
 
 def _expand(ctx: _Ctx, fld: str, v: Any) -> list[Any]:
@@ -173,12 +182,23 @@ def _expand(ctx: _Ctx, fld: str, v: Any) -> list[Any]:
                                          for i in range(num)]
         else:
             vals = [lo] if num == 1 else [lo + i * (hi - lo) / (num - 1) for i in range(num)]
-        return [float(f"{x:.12g}") for x in vals]
+        return _distinct(ctx, fld, [float(f"{x:.12g}") for x in vals])
     if isinstance(v, list):
         if not v:
             raise ctx.err(fld, "empty grid; give at least one value")
-        return list(v)
+        return _distinct(ctx, fld, list(v))
     return [v]
+
+
+def _distinct(ctx: _Ctx, fld: str, vals: list[Any]) -> list[Any]:
+    """``vals`` when no value repeats (a repeated one would give two runs with one id)."""
+    seen: set[str] = set()
+    for x in vals:
+        key = _canon(x)
+        if key in seen:
+            raise ctx.err(fld, f"the grid holds {x!r} more than once; give each value once")
+        seen.add(key)
+    return vals
 
 
 def _int_field(ctx: _Ctx, fld: str, v: Any, lo: int) -> int:
@@ -219,7 +239,7 @@ def _executor_field(ctx: _Ctx, v: Any) -> dict[str, Any]:
     _check_keys(ctx, "executor.", v, EXECUTOR_FIELDS)
     out: dict[str, Any] = {}
     if "name" in v:
-        if v["name"] not in EXECUTORS:
+        if not isinstance(v["name"], str) or v["name"] not in EXECUTORS:
             raise ctx.err("executor.name", f"unknown executor {v['name']!r}; allowed: {', '.join(EXECUTORS)}")
         out["name"] = v["name"]
     if "scheduler" in v:
@@ -264,8 +284,12 @@ def _problem_params_allowed(name: str) -> list[str]:
 
 
 def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | None = None,
-         threads: int | None = None) -> Plan:
-    """Parse, validate and expand a suite file. ``device``/``threads`` override the file."""
+         threads: int | None = None, limits: Limits | None = None) -> Plan:
+    """Parse, validate and expand a suite file. ``device``/``threads`` override the file.
+
+    ``limits`` (memory, run count, workers): the suite is refused before any problem is built
+    or any grid expanded when its resource plan does not fit (default: the available memory).
+    """
     path = find_suite(str(path_or_name))
     ctx = _Ctx(path)
     raw = path.read_bytes()
@@ -281,8 +305,9 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     steps = _int_field(ctx, "steps", doc.get("steps", 1000), 1)
     record_every = _int_field(ctx, "record_every", doc.get("record_every", max(1, steps // 200)), 1)
     seeds_raw = doc.get("seeds", 1)
+    seeds: range | list[int]
     if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
-        seeds = list(range(_int_field(ctx, "seeds", seeds_raw, 1)))
+        seeds = range(_int_field(ctx, "seeds", seeds_raw, 1))  # a list only once the resource plan fits
     elif isinstance(seeds_raw, list) and seeds_raw:
         seeds = [_int_field(ctx, "seeds", s, 0) for s in seeds_raw]
         if len(set(seeds)) != len(seeds):
@@ -328,6 +353,12 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             register(_plugin_path(ctx, path.parent, "plugins", x))
         except ValueError as e:
             raise ctx.err("plugins", str(e)) from None
+    # a problem or rule given as a file: registered, and named by its registry name from here on
+    for section, fld, kind in (("problems", "problem", "problem"), ("optimizers", "rule", "optimizer")):
+        table = doc.get(section)
+        for label, spec in (table.items() if isinstance(table, dict) else ()):
+            if isinstance(spec, dict) and _is_plugin_path(spec.get(fld)):
+                spec[fld] = _register(ctx, path.parent, f"{section}.{label}.{fld}", spec[fld], kind)
 
     # --- problems ---------------------------------------------------------------------------
     probs = doc.get("problems")
@@ -340,9 +371,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         if not isinstance(spec, dict):
             raise ctx.err(where, "must be a table of parameters")
         pname = spec.get("problem", label)
-        if _is_plugin_path(pname):
-            pname = _register(ctx, path.parent, f"{where}.problem", pname, "problem")
-        if pname not in PROBLEMS:
+        if not isinstance(pname, str) or pname not in PROBLEMS:
             raise ctx.err(f"{where}.problem" if "problem" in spec else where,
                           f"unknown problem {pname!r}; allowed: {', '.join(PROBLEMS)}")
         allowed = _problem_params_allowed(pname)
@@ -356,14 +385,30 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             ov["steps"] = _int_field(ctx, f"{where}.steps", spec["steps"], 1)
         if "record_every" in spec:
             ov["record_every"] = _int_field(ctx, f"{where}.record_every", spec["record_every"], 1)
-        if "lr" in spec:
-            ov["lr"] = _expand(ctx, f"{where}.lr", spec["lr"])
         if "init" in spec:
             ov["init"] = spec["init"]
         if "basin_map" in spec:
             ov["basin_map"] = _basin_map_field(ctx, f"{where}.basin_map", spec["basin_map"])
         overrides[label] = ov
         problems[label] = {"problem": pname, **params}
+
+    # --- the resource plan (issue 13): counted from the document, before anything is built ---
+    lim = limits or Limits()
+    if lim.workers is None:
+        ex_name = executor.get("name", "local")
+        lim = replace(lim, workers=1 if ex_name == "local" else executor.get("workers") or usable_cores())
+    lim = replace(lim, threads=thr or usable_cores())
+    check_resources(
+        ctx.err, problems={lb: (PROBLEMS[pp["problem"]], pp) for lb, pp in problems.items()},
+        problem_steps={lb: (overrides[lb].get("steps", steps), overrides[lb].get("record_every", record_every),
+                            f"problems.{lb}.steps" if "steps" in overrides[lb] else "steps") for lb in problems},
+        problem_lr={lb: probs[lb]["lr"] for lb in problems if "lr" in probs[lb]}, variants=doc.get("optimizers")
+        if isinstance(doc.get("optimizers"), dict) else {}, rule_of=_rule_of,
+        needs_hessian=lambda r: OPTIMIZERS[r].needs_hessian, n_seeds=len(seeds), limits=lim)
+    seeds = list(seeds)
+    for label in problems:
+        if "lr" in probs[label]:
+            overrides[label]["lr"] = _expand(ctx, f"problems.{label}.lr", probs[label]["lr"])
 
     # build (and so validate) every problem once; data files are resolved against the suite folder
     built: dict[str, Any] = {}
@@ -397,11 +442,8 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         where = f"optimizers.{vname}"
         if not isinstance(spec, dict):
             raise ctx.err(where, "must be a table of hyper-parameters")
-        default_rule = "gd" if vname in ESTIMATOR_VARIANTS else vname
-        rule = spec.get("rule", default_rule)
-        if _is_plugin_path(rule):
-            rule = _register(ctx, path.parent, f"{where}.rule", rule, "optimizer")
-        if rule not in OPTIMIZERS:
+        rule = spec.get("rule", _default_rule(vname))
+        if not isinstance(rule, str) or rule not in OPTIMIZERS:
             raise ctx.err(f"{where}.rule" if "rule" in spec else where,
                           f"unknown optimizer {rule!r}; allowed: {', '.join(OPTIMIZERS)} "
                           f"(or {', '.join(ESTIMATOR_VARIANTS)}, which are gd with that estimator)")
@@ -410,7 +452,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         _check_keys(ctx, f"{where}.", spec, allowed)
         only = spec.get("problems")
         if only is not None:
-            if not isinstance(only, list) or not only or any(p not in problems for p in only):
+            if not isinstance(only, list) or not only or any(not isinstance(p, str) or p not in problems for p in only):
                 raise ctx.err(f"{where}.problems", f"must be a non-empty list of problem keys; allowed: "
                               f"{', '.join(problems)}")
         variants[vname] = rule
@@ -589,6 +631,16 @@ def _basin_box(prob: Any, init: Any) -> tuple[tuple[float, ...], tuple[float, ..
         return tuple(map(float, a)), tuple(map(float, b))
     lo, hi = prob.info["box"]
     return tuple(map(float, lo)), tuple(map(float, hi))
+
+
+def _default_rule(variant: str) -> str:
+    return "gd" if variant in ESTIMATOR_VARIANTS else variant
+
+
+def _rule_of(variant: str, spec: dict) -> str | None:
+    """The variant's update rule, or None when unknown (its own validation reports it)."""
+    rule = spec.get("rule", _default_rule(variant))
+    return rule if isinstance(rule, str) and rule in OPTIMIZERS else None
 
 
 def _matches(pattern: str, problem: str, run_name: str) -> bool:

@@ -29,7 +29,7 @@ from . import (
     six_hump_camel,
     styblinski_tang,
 )
-from .base import Problem, ProblemDef
+from .base import Problem, ProblemDef, check_optimum, check_param_types
 
 PROBLEMS: dict[str, ProblemDef] = {d.name: d for d in map(ProblemDef.from_module, (
     linreg, logistic, hinge, rosenbrock, saddle, quadratic,
@@ -70,12 +70,13 @@ get_problem_module = get_problem  # older name
 def make(name: str, **params: Any) -> Problem:
     """Build the problem ``name`` from keyword parameters (ValueError on unknown ones)."""
     defn = get_problem(name)
+    check_param_types(name, defn.params, params)  # wrong types are a ValueError, never a TypeError
     from threadpoolctl import threadpool_limits
 
     # The reference optimum must not depend on how many threads BLAS/LAPACK happen to use (their
     # summation order does, in the last bits): solve it, and generate the data, on one thread.
     with threadpool_limits(limits=1):
-        return defn.build(**params)
+        return check_optimum(defn.build(**params))  # never a NaN f*
 
 
 def _factory(name: str):

@@ -286,7 +286,9 @@ class ProblemDef:
                 if fn is not None:
                     _check_named(where, fname, params_of(fn), ("z", "y"), list(lp))
             l2 = getattr(mod, "L2", 0.0)
-            defaults = {"data": "synthetic", "n": 1000, "d": 10, "seed": 0, "l2": l2, **lp}
+            source = {"noise": 0.1} if mod.TASK == "regression" else {"separation": 1.0, "flip": 0.05}
+            defaults = {"data": "synthetic", "n": 1000, "d": 10, "cond": 1.0, **source, "seed": 0, "l2": float(l2),
+                        **lp}
             return cls(form="linear", params=defaults, has_hessian=hasattr(mod, "d2loss"), task=mod.TASK,
                        loss_params=tuple(lp), **common)
         if kind not in ("analytic", "data"):
@@ -327,6 +329,10 @@ def two_class_labels(name: str, y: Any) -> np.ndarray:
     """Labels of any two distinct values → −1/+1 (the larger value, or the later name in sort
     order, becomes +1), with a :class:`DataNote` saying which; −1/+1 labels pass unchanged."""
     y = np.asarray(y).reshape(-1)
+    if y.dtype.kind == "O":  # class names from a file, possibly mixed with numbers: compare as text
+        if any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in y):
+            raise ValueError(f"problem {name!r}: labels contain empty or NaN values")
+        y = y.astype(str)
     values = np.unique(y)
     if values.size != 2:
         shown = ", ".join(map(repr, values[:5].tolist())) + (", ..." if values.size > 5 else "")
@@ -366,6 +372,50 @@ def check_data(name: str, X: Any, y: Any, *, labels_pm1: bool = False) -> tuple[
     return X, y
 
 
+#: parameters that are arrays of numbers (data, start point, spectrum, linear term)
+ARRAY_PARAMS = ("X", "y", "x0", "eigenvalues", "b")
+
+
+def check_param_types(name: str, defaults: dict[str, Any], params: dict[str, Any]) -> None:
+    """ValueError (one line) for a parameter whose type does not match its default in the
+    module's ``PARAMS``: an int default takes an integer, a float default a finite real number,
+    a bool default a boolean, a str default a string (bools are never numbers here). Array
+    parameters (``ARRAY_PARAMS``) must convert to float64 arrays."""
+    for k, v in params.items():
+        if k in ARRAY_PARAMS and v is not None:
+            try:
+                np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise ValueError(f"problem {name!r}: {k} must be an array of numbers ({e})") from None
+        if k not in defaults:
+            continue
+        dv = defaults[k]
+        is_bool = isinstance(v, (bool, np.bool_))
+        if isinstance(dv, bool):
+            ok, want = is_bool, "true or false"
+        elif isinstance(dv, int):
+            ok, want = isinstance(v, (int, np.integer)) and not is_bool, "an integer"
+        elif isinstance(dv, float):
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not is_bool and math.isfinite(v)
+            want = "a finite number"
+        elif isinstance(dv, str):
+            ok, want = isinstance(v, str), "a string"
+        else:
+            continue
+        if not ok:
+            raise ValueError(f"problem {name!r}: {k} must be {want}, got {v!r}")
+
+
+def check_optimum(p: Problem) -> Problem:
+    """``p`` when its reference optimum is a number (finite, or −∞ for an unbounded problem); a
+    NaN (e.g. an L2 weight so small that 1/λ overflows in an exact solver) is a ValueError."""
+    if np.isnan(p.f_star) or np.isposinf(p.f_star):
+        params = ", ".join(f"{k}={v!r}" for k, v in p.info.items() if np.isscalar(v) and not isinstance(v, str))
+        raise ValueError(f"problem {p.name!r}: the exact optimum could not be computed (f* = {p.f_star}) with "
+                         f"{params}; try less extreme parameters")
+    return p
+
+
 def check_nonneg(name: str, field_: str, v: float) -> float:
     try:
         v = float(v)
@@ -381,7 +431,7 @@ def x0_or_default(name: str, x0: Any, dim: int) -> np.ndarray:
         return np.zeros(dim)
     try:
         x = np.array(x0, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"problem {name!r}: x0 must be {dim} finite numbers, got {x0!r}") from None
     if x.shape != (dim,) or not np.isfinite(x).all():
         raise ValueError(f"problem {name!r}: x0 must be {dim} finite numbers, got shape {x.shape}")

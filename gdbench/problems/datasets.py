@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..resources import check_data_size
+
 
 def _scales(d: int, cond: float) -> np.ndarray:
     """Column scales so that the feature covariance has condition number ``cond``."""
@@ -101,38 +103,71 @@ def load_file(path: str | os.PathLike, target: str | int, *, standardize: bool =
     if not p.is_file():
         raise ValueError(f"data file {str(p)!r} does not exist")
     if p.suffix.lower() == ".npz":
-        with np.load(p) as z:
-            ykey = target if isinstance(target, str) and target in z else "y"
-            if "X" not in z or ykey not in z:
-                raise ValueError(f"data file {str(p)!r}: needs arrays 'X' and {ykey!r}; found {', '.join(z.files)}")
-            X, y = np.asarray(z["X"]), np.asarray(z[ykey])
-    elif p.suffix.lower() in (".csv", ".txt"):
-        import pandas as pd
-
         try:
-            df = pd.read_csv(p)
-        except Exception as e:  # noqa: BLE001 - any parse error becomes one readable line
-            raise ValueError(f"data file {str(p)!r}: cannot parse as CSV ({e})") from None
-        if target not in df.columns:
-            cols = ", ".join(map(str, df.columns))
-            raise ValueError(f"data file {str(p)!r}: no target column {target!r}; columns: {cols}")
-        for c in df.columns:
-            if c != target and not pd.api.types.is_numeric_dtype(df[c]):
-                raise ValueError(f"data file {str(p)!r}: column {c!r} is not numeric")
-        # a non-numeric target stays as text: classification maps two class names to -1/+1
-        numeric_y = pd.api.types.is_numeric_dtype(df[target])
-        y = df[target].to_numpy(dtype=np.float64 if numeric_y else object, copy=True)
-        X = df.drop(columns=[target]).to_numpy(dtype=np.float64, copy=True)
+            with np.load(p) as z:
+                ykey = target if isinstance(target, str) and target in z else "y"
+                if "X" not in z or ykey not in z:
+                    raise ValueError(f"needs arrays 'X' and {ykey!r}; found {', '.join(z.files) or 'none'}")
+                X, y = np.asarray(z["X"]), np.asarray(z[ykey])
+        except Exception as e:  # noqa: BLE001 - not a zip, a pickled object array, ...: one readable line
+            raise ValueError(f"data file {str(p)!r}: cannot read as NPZ ({_one_line(e)})") from None
+    elif p.suffix.lower() in (".csv", ".txt"):
+        X, y = _read_csv(p, target)
     else:
         raise ValueError(f"data file {str(p)!r}: unsupported type {p.suffix!r}; allowed: .csv, .npz")
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y).reshape(-1)
-    if y.dtype.kind in "biuf":
-        y = y.astype(np.float64)
+    try:
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y).reshape(-1)
+        if y.dtype.kind in "biuf":
+            y = y.astype(np.float64)
+        elif y.dtype.kind != "O":  # class names (text) stay as they are: labels are mapped later
+            y = y.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"data file {str(p)!r}: arrays must be numeric ({_one_line(e)})") from None
     if not np.isfinite(X).all() or (y.dtype.kind == "f" and not np.isfinite(y).all()):
         raise ValueError(f"data file {str(p)!r}: contains NaN or Inf values")
     if standardize:
         X = standardize_columns(X)
+    return X, y
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _read_csv(p: Path, target: str | int) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of a CSV with a header row; ValueError (one line) names the file and what is wrong:
+    an empty file, a repeated column name, a ragged row, a non-numeric column, no data rows."""
+    import csv
+
+    import pandas as pd
+
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"data file {str(p)!r}: cannot read as CSV text ({_one_line(e)})") from None
+    if not header or not any(h.strip() for h in header):
+        raise ValueError(f"data file {str(p)!r}: empty; a CSV needs a header row and data rows")
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        raise ValueError(f"data file {str(p)!r}: column name {dup[0]!r} appears more than once in the header")
+    try:
+        df = pd.read_csv(p, encoding="utf-8-sig")
+    except Exception as e:  # noqa: BLE001 - any parse error becomes one readable line
+        raise ValueError(f"data file {str(p)!r}: cannot parse as CSV ({_one_line(e)})") from None
+    if len(df) == 0:
+        raise ValueError(f"data file {str(p)!r}: no data rows after the header")
+    if target not in df.columns:
+        cols = ", ".join(map(repr, df.columns))
+        raise ValueError(f"data file {str(p)!r}: no target column {target!r}; columns: {cols}")
+    for c in df.columns:
+        if c != target and (not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
+            raise ValueError(f"data file {str(p)!r}: column {c!r} is not numeric")
+    # a non-numeric target stays as text: classification maps two class names to -1/+1
+    numeric_y = pd.api.types.is_numeric_dtype(df[target]) and not pd.api.types.is_bool_dtype(df[target])
+    y = df[target].to_numpy(dtype=np.float64 if numeric_y else object, copy=True)
+    X = df.drop(columns=[target]).to_numpy(dtype=np.float64, copy=True)
     return X, y
 
 
@@ -168,10 +203,14 @@ def resolve_data(
         for name, v in (("n", n), ("d", d)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"problem {problem!r}: {name} must be an integer >= 1, got {v!r}")
+        check_data_size(problem, int(n), int(d))  # issue 13: size limit before the data is generated
         if task == "regression":
             return make_regression(int(n), int(d), cond=cond, noise=noise, seed=seed)
         return make_classification(int(n), int(d), cond=cond, separation=separation, flip=flip, seed=seed)
     if data == "tutorial_two_feature":
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"problem {problem!r}: n must be an integer >= 1, got {n!r}")
+        check_data_size(problem, int(n), 2)
         return tutorial_two_feature(int(n), seed=seed)
     if data == "five_point":
         return five_point()

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ._degenerate import Optimum, apply, design, not_attained, row_space, set_info
 
 NAME = "logistic"
 SUMMARY = "logistic regression, labels ±1, stable log-loss + (λ/2)‖w‖²"
@@ -55,8 +56,21 @@ def d2loss(z, y):
     return p * (1.0 - p)
 
 
-def solve(p, max_iter: int = 200) -> np.ndarray:
-    """Newton with backtracking line search to machine precision."""
+def solve(p, max_iter: int = 200) -> Optimum:
+    """Newton with backtracking line search to machine precision.
+
+    Degenerate data (:mod:`gdbench.problems._degenerate`): one class only, or (λ = 0) data that
+    a hyperplane separates: f* = 0 is an infimum no θ attains — reported as such, no x*. With
+    λ = 0 and a rank-deficient A = [X, 1] (a duplicated column, collinear features) the Newton
+    steps are minimum-norm least-squares solves, so the iterates stay in A's row space and end at
+    the minimum-norm minimiser of the set x_mn + null(A).
+    """
+    X, y, l2 = p.X, p.y, float(p.prm[0])
+    if np.all(y == y[0]):
+        return not_attained(NAME, 0.0, f"every label is {y[0]:+g}: the unregularised bias drives the loss to 0")
+    r, Vr = p.dim, None
+    if l2 == 0.0:
+        r, Vr, _, _ = row_space(design(X))
     theta = np.zeros(p.dim)
     f = p.loss(theta)
     best_gn = np.inf
@@ -71,7 +85,12 @@ def solve(p, max_iter: int = 200) -> np.ndarray:
         best_gn = min(best_gn, gn)
         if gn == 0.0 or stall >= 3:
             break
-        step = np.linalg.solve(p.hess(theta), g)
+        if l2 == 0.0 and np.all(y * (X @ theta[:-1] + theta[-1]) > 0):
+            break  # θ separates the data: a certificate that the infimum 0 is not attained
+        if r == p.dim:
+            step = np.linalg.solve(p.hess(theta), g)
+        else:  # singular Hessian: the minimum-norm Newton step
+            step = np.linalg.lstsq(p.hess(theta), g, rcond=None)[0]
         a = 1.0
         while a > 1e-12:
             cand = theta - a * step
@@ -80,15 +99,20 @@ def solve(p, max_iter: int = 200) -> np.ndarray:
                 break
             a *= 0.5
         theta, f = cand, fc
+    if l2 == 0.0 and np.all(y * (X @ theta[:-1] + theta[-1]) > 0):
+        return not_attained(NAME, 0.0, "l2 = 0 and a hyperplane separates the two classes")
     if best_gn > 1e-8:
         raise ValueError(
             f"problem {NAME!r}: no finite optimum found (gradient norm {best_gn:.2e}); the data may be "
             "separable: use l2 > 0"
         )
-    return theta
+    if r < p.dim:  # the minimum-norm minimiser: project away what rounding left in null(A)
+        x_mn = Vr @ (Vr.T @ theta)
+        return Optimum(x_mn, unique=False, info=set_info(x_mn, Vr, p.dim))
+    return Optimum(theta)
 
 
-def optimum(p) -> tuple[float, np.ndarray]:
-    """(f*, x*) by Newton's method to machine precision."""
-    xs = solve(p)
-    return p.loss(xs), xs
+def optimum(p) -> tuple[float, np.ndarray | None]:
+    """(f*, x*): exact, also on degenerate data (the notes of a degenerate optimum go to ``p.info``)."""
+    apply(p, solve(p))
+    return p.f_star, p.x_star

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ..resources import check_dense_size
 from .base import Problem, x0_or_default
 
 NAME = "quadratic"
@@ -59,7 +60,9 @@ def build(*, d: int = 10, cond: float = 100.0, L: float = 1.0, eigenvalues=None,
             raise ValueError(f"problem {NAME!r}: cond must be >= 1, got {cond!r}")
         if not (np.isfinite(L) and L > 0):
             raise ValueError(f"problem {NAME!r}: L must be > 0, got {L!r}")
+        check_dense_size(NAME, int(d))  # issue 13: size limit before allocation
         lam = np.logspace(np.log10(L / cond), np.log10(L), d) if d > 1 else np.array([float(L)])
+    check_dense_size(NAME, int(d))  # issue 13: size limit before allocation (given eigenvalues)
     rng = np.random.default_rng(seed)
     if rotate and d > 1:
         Q, R = np.linalg.qr(rng.standard_normal((d, d)))

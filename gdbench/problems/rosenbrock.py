@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ..resources import check_vector_size
 from .base import Problem, x0_or_default
 
 NAME = "rosenbrock"
@@ -63,6 +64,7 @@ def hess(theta, X, y, prm, idx, i0, nb, H):
 def build(*, d: int = 2, a: float = 100.0, x0=None) -> Problem:
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
         raise ValueError(f"problem {NAME!r}: d must be an integer >= 2, got {d!r}")
+    check_vector_size(NAME, int(d))  # issue 13: size limit before allocation
     a = float(a)
     if not np.isfinite(a) or a <= 0:
         raise ValueError(f"problem {NAME!r}: a must be > 0, got {a!r}")

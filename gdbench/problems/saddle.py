@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ..resources import check_vector_size
 from .base import Problem, x0_or_default
 
 NAME = "saddle"
@@ -60,6 +61,7 @@ def build(*, d: int = 2, k: int = 1, offset: float = 1e-4, x0=None) -> Problem:
             raise ValueError(f"problem {NAME!r}: {name} must be an integer >= {lo}, got {v!r}")
     if k > d:
         raise ValueError(f"problem {NAME!r}: k must be <= d, got k={k}, d={d}")
+    check_vector_size(NAME, int(d))  # issue 13: size limit before allocation
     if x0 is None:
         start = np.ones(d)
         start[d - k:] = float(offset)
