@@ -172,6 +172,14 @@ def prob_loss_grad(th, X, y, prm, perm, i0, nb, g, ws):
 @inline_fn
 def prob_hess(theta, X, y, prm, idx, i0, nb, H):
     pass
+
+
+FUSED_SGD = False
+
+
+@inline_fn
+def prob_sgd_step(theta, X, y, prm, i, lr, thresh):
+    return 0.0
 '''
 
 

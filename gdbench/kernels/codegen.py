@@ -303,17 +303,22 @@ def problem_kernels(defn: ProblemDef) -> ModuleType:
 
 # ------------------------------------------------------------------------------------------------ drivers
 
-def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu") -> str:
+def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu", fused_sgd: bool = False) -> str:
     lg = "loss_grad_rows" if rows else "loss_grad"
     lines = [import_line("_prob_loss_grad", kern.__name__, lg, device, sim_direct=False)]
     has_h = hasattr(kern, "hess")
     if has_h:
         lines.append(import_line("_prob_hess", kern.__name__, "hess", device, sim_direct=False))
-    lines += ["", "",
+    fused = fused_sgd and hasattr(kern, "sgd_step")
+    if fused:
+        lines.append(import_line("_prob_sgd_step", kern.__name__, "sgd_step", device))
+    lines += ["", "", f"FUSED_SGD = {fused}", "", "",
               "@inline_fn", "def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):",
               "    return _prob_loss_grad(theta, X, y, prm, idx, i0, nb, g)", "", "",
               "@inline_fn", "def prob_hess(theta, X, y, prm, idx, i0, nb, H):",
-              "    _prob_hess(theta, X, y, prm, idx, i0, nb, H)" if has_h else "    pass"]
+              "    _prob_hess(theta, X, y, prm, idx, i0, nb, H)" if has_h else "    pass", "", "",
+              "@inline_fn", "def prob_sgd_step(theta, X, y, prm, i, lr, thresh):",
+              "    return _prob_sgd_step(theta, X, y, prm, i, lr, thresh)" if fused else "    return 0.0"]
     return "\n".join(lines)
 
 
@@ -333,7 +338,8 @@ def render(opt: Optimizer, prob: ProblemDef, *, rows: bool = False, device: str 
         bind.append(import_line("_opt_init", opt.module.__name__, "init", device))
     bind += ["", f"NSTATE = {len(opt.state)}", f"NEEDS_HESSIAN = {opt.needs_hessian}",
              f"IS_DATA = {prob.kind == 'data'}", constants, "", "", optimizer_bindings(opt), "", "",
-             problem_block if problem_block is not None else problem_bindings(kern, rows, device)]
+             problem_block if problem_block is not None else problem_bindings(
+                 kern, rows, device, fused_sgd=device == "cpu" and not opt.is_plugin and opt.name == "gd")]
     out = replace_block(src, BEGIN, END, "\n".join(bind))
     if device_block is not None:
         out = replace_block(out, DEVICE_BEGIN, DEVICE_END, device_block)

@@ -64,6 +64,9 @@ from gdbench.problems.quadratic import loss_grad as _prob_loss_grad  # noqa: E40
 NSTATE = 0
 NEEDS_HESSIAN = False
 IS_DATA = False
+#: plain SGD (the gd rule, one row, no noise or clipping) on a loss of the linear-model family:
+#: one fused pass for the gradient and the update (``prob_sgd_step``), as scikit-learn does
+FUSED_SGD = False
 
 
 @inline_fn
@@ -89,6 +92,11 @@ def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):
 @inline_fn
 def prob_hess(theta, X, y, prm, idx, i0, nb, H):
     _prob_hess(theta, X, y, prm, idx, i0, nb, H)
+
+
+@inline_fn
+def prob_sgd_step(theta, X, y, prm, i, lr, thresh):
+    return 0.0
 # --- BIND END ---
 
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
@@ -168,6 +176,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     barrier()
     pos = 0
     sink = 0.0
+    fused = False
 
     f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
     scale = rel_scale(f0, f_star)
@@ -210,7 +219,17 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 barrier()
                 pos = 0
             nb = min(b, n - pos)
-            if PREFETCH and gather:
+            fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
+            if fused:  # θ is updated here, unless the row's loss says the run diverged
+                lr_t = scheduled_lr(lr, skind, sp1, sp2, tl)
+                if gather:
+                    fb = prob_sgd_step(theta, Xg, yg, prm, pos, lr_t, thresh)
+                else:
+                    if PREFETCH:
+                        if pos + 1 < n:
+                            sink += touch_rows(X, perm, pos + 1, 1)
+                    fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh)
+            elif PREFETCH and gather:
                 fb = prob_loss_grad(theta, Xg, yg, prm, rows, pos, nb, g, ws)
             else:
                 if PREFETCH:
@@ -224,7 +243,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             code = DIVERGED
             t -= 1
             break
-        if leader:
+        if leader and not (FUSED_SGD and fused):
             if sigma > 0.0:
                 for i in range(D):
                     g[i] += sigma * rng_normal(st)

@@ -135,6 +135,30 @@ def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
     return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
 
 
+@njit(**JIT_ROWS)
+def sgd_step(theta, X, y, prm, i, lr, thresh):
+    """Plain SGD on row i, fused as scikit-learn's loop is: one pass for z = xᵢᵀw + b (and ‖w‖²),
+    one for θ ← θ − lr·(∂ℓ/∂z·[xᵢ, 1] + λ·[w, 0]). Returns fᵢ(θ) before the step; when it is
+    not ≤ ``thresh`` (diverged) θ is left as it is. The same step as ``loss_grad`` on the one row
+    followed by the ``gd`` rule, to rounding (the update is contracted to FMAs)."""
+    d = X.shape[1]
+    lam = prm[0]
+    xi = X[i]
+    z = theta[d]
+    reg = 0.0
+    for j in range(d):
+        z += xi[j] * theta[j]
+        reg += theta[j] * theta[j]
+    f = row_loss(z, y[i], prm) + 0.5 * lam * reg
+    if not (f <= thresh):
+        return f
+    c = row_dloss(z, y[i], prm)
+    for j in range(d):
+        theta[j] -= lr * (c * xi[j] + lam * theta[j])
+    theta[d] -= lr * c
+    return f
+
+
 @njit(**JIT)
 def hess(theta, X, y, prm, idx, i0, nb, H):
     """∇²f over the same rows as ``loss_grad`` (needs the loss's ``d2loss``)."""
