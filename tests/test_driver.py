@@ -147,3 +147,23 @@ def test_fused_sgd_path_equals_the_general_one(prob):
     np.testing.assert_allclose(r.trace[0, : r.nrec[0], 1], r.trace[1, : r.nrec[1], 1], rtol=1e-12)
     big = gdbench.sweep(p, "gd", [{"lr": 1e6, "batch_size": 1}], steps=50, record_every=5)
     assert big.status == ["diverged"]  # the fused step refuses to update past the divergence threshold
+
+
+def test_row_parallel_driver_loads_from_the_disk_cache(tmp_path):
+    """The row-parallel (prange) driver, compiled in one process and loaded from numba's disk cache in
+    the next (an earlier layout segfaulted there, and in-process tests never load from disk)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import gdbench\n"
+            "for prob in ('linreg', 'logistic'):\n"
+            "    p = gdbench.problems.make(prob, n=64, d=3)\n"
+            "    r = gdbench.sweep(p, 'adam', [{'lr': 0.01}], steps=20, record_every=5, rows=True)\n"
+            "    print(prob, r.status[0], r.compile_s > 0)\n")
+    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "cache"))
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert runs[0].stdout.split()[:2] == runs[1].stdout.split()[:2]
