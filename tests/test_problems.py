@@ -5,41 +5,24 @@ import pytest
 from conftest import small_problem
 
 import gdbench
+from gdbench.checks import check_points, finite_difference_grad, finite_difference_hess
 from gdbench.problems import PROBLEMS
-
-
-def _points(p, rng, k=3):
-    base = p.x_star if p.x_star is not None else p.x0
-    return [base + 0.5 * rng.standard_normal(p.dim) for _ in range(k)] + [p.x0]
 
 
 @pytest.mark.parametrize("name", list(PROBLEMS))
 def test_gradient_matches_central_differences(name, problems_small, rng):
     p = problems_small[name]
-    for th in _points(p, rng):
-        g = p.grad(th)
-        fd = np.empty(p.dim)
-        for i in range(p.dim):
-            h = 1e-6 * max(1.0, abs(th[i]))
-            e = np.zeros(p.dim)
-            e[i] = h
-            fd[i] = (p.loss(th + e) - p.loss(th - e)) / (2 * h)
-        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-7)
+    for th in check_points(p, rng):
+        np.testing.assert_allclose(p.grad(th), finite_difference_grad(p, th), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", [n for n, m in PROBLEMS.items() if m.HAS_HESSIAN])
 def test_hessian_matches_differences_of_gradient(name, problems_small, rng):
     p = problems_small[name]
-    for th in _points(p, rng):
+    for th in check_points(p, rng):
         H = p.hess(th)
         np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12)
-        fd = np.empty((p.dim, p.dim))
-        for i in range(p.dim):
-            h = 1e-6 * max(1.0, abs(th[i]))
-            e = np.zeros(p.dim)
-            e[i] = h
-            fd[:, i] = (p.grad(th + e) - p.grad(th - e)) / (2 * h)
-        np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(H, finite_difference_hess(p, th), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", list(PROBLEMS))

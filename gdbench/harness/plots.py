@@ -68,6 +68,19 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _finish_panels(fig, axes, used: int, handles: dict, variants: list, title: str, path: Path) -> Path:
+    """Hide the unused panels, one legend for the whole figure (in ``variants`` order), the title,
+    and save."""
+    for ax in list(axes.flat)[used:]:
+        ax.set_visible(False)
+    order = [v for v in variants if v in handles]
+    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
+               bbox_to_anchor=(0.5, -0.01), frameon=False)
+    fig.suptitle(title, y=1.0)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
+    return _save(fig, path)
+
+
 def _grid(n: int) -> tuple[int, int]:
     cols = min(3, n)
     return math.ceil(n / cols), cols
@@ -183,15 +196,9 @@ def fig_lr_sensitivity(runs, cells, path: Path) -> Path | None:
         ax.set_xlabel("learning rate (log)")
         ax.set_ylabel("final (f − f*)/(f₀ − f*), median")
         ax.set_title(prob)
-    for ax in list(axes.flat)[len(problems):]:
-        ax.set_visible(False)
-    order = [v for v in variants if v in handles]
-    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
-    fig.suptitle("Learning-rate sensitivity (× at the top: every seed diverged; quadratics: GD converges for "
-                 "lr < 2/L, without overshoot for lr ≤ 1/L)", y=1.0)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-    return _save(fig, path)
+    return _finish_panels(fig, axes, len(problems), handles, variants,
+                          "Learning-rate sensitivity (× at the top: every seed diverged; quadratics: GD converges "
+                          "for lr < 2/L, without overshoot for lr ≤ 1/L)", path)
 
 
 def _contour_of(runs: pd.DataFrame, prob: str) -> dict[str, Any] | None:
@@ -413,14 +420,8 @@ def fig_ecdf_problems(a: Analysis, path: Path) -> Path | None:
         ax.set_xlabel("budget: steps (log)")
         ax.set_ylabel("share of (seed, target) solved")
         ax.set_title(prob)
-    for ax in list(axes.flat)[len(a.problems):]:
-        ax.set_visible(False)
-    order = [v for v in a.variants if v in handles]
-    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
-    fig.suptitle("Runtime ECDF per problem at the best lr (targets 1e-1 … 1e-8)", y=1.0)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-    return _save(fig, path)
+    return _finish_panels(fig, axes, len(a.problems), handles, a.variants,
+                          "Runtime ECDF per problem at the best lr (targets 1e-1 … 1e-8)", path)
 
 
 def fig_tuning(a: Analysis, path: Path) -> Path | None:
@@ -445,14 +446,8 @@ def fig_tuning(a: Analysis, path: Path) -> Path | None:
         ax.set_xlabel("k random trials of the grid (log)")
         ax.set_ylabel("E[best final (f − f*)/(f₀ − f*)]")
         ax.set_title(prob)
-    for ax in list(axes.flat)[len(a.problems):]:
-        ax.set_visible(False)
-    order = [v for v in a.variants if v in handles]
-    fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
-    fig.suptitle("Expected best result after k random trials of the grid (Sivaprasad et al. 2020)", y=1.0)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-    return _save(fig, path)
+    return _finish_panels(fig, axes, len(a.problems), handles, a.variants,
+                          "Expected best result after k random trials of the grid (Sivaprasad et al. 2020)", path)
 
 
 def fig_kappa(a: Analysis, path: Path) -> Path | None:
