@@ -192,6 +192,47 @@ def test_plugins_random_starts_and_restarts_run_on_the_gpu():
 
 
 @on_cuda
+def test_a_plugin_suite_runs_on_the_gpu_like_on_the_cpu(tmp_path):
+    """A suite naming a rule plugin and a loss plugin, run with device="cuda": the same statuses and
+    steps-to-tolerance as on the CPU (final losses to rounding)."""
+    import pandas as pd
+
+    from gdbench.harness import runner, suite
+
+    ex = Path(__file__).resolve().parents[1] / "examples"
+    f = tmp_path / "gpu.toml"
+    f.write_text(f"""
+plugins = ["{ex / 'lion.py'}", "{ex / 'huber.py'}"]
+steps = 24
+record_every = 6
+seeds = 2
+tolerances = [1e-1, 1e-2]
+[problems.quadratic]
+d = 3
+[problems.huber]
+n = 16
+d = 2
+[optimizers.lion]
+lr = 0.05
+[optimizers.adam]
+lr = 0.1
+batch_size = [4, "full"]
+problems = ["huber"]
+""")
+    cols = ["status", "steps_done", "steps_to_1e-01", "steps_to_1e-02"]
+    out = {}
+    for dev in ("cpu", "cuda"):
+        runner.run_plan(suite.load(str(f), device=dev), tmp_path / dev, progress=False, figures=False,
+                        precompile_workers=0)
+        runs = pd.read_parquet(tmp_path / dev / "runs.parquet")  # run ids include the device: match by name
+        out[dev] = runs.sort_values(["problem", "run_name", "seed"]).reset_index(drop=True)
+    a, b = out["cpu"], out["cuda"]
+    assert len(a) == len(b) == 2 * (1 + 1 + 2)
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    np.testing.assert_allclose(a["final_loss"], b["final_loss"], rtol=1e-12)
+
+
+@on_cuda
 def test_newton_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="newton.*device='cpu'"):
         gdbench.sweep(gdbench.problems.rosenbrock(), "newton", [{}], steps=2, device="cuda")
