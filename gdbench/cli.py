@@ -38,8 +38,17 @@ def _top_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings (an estimated f*, a label mapping, degenerate data) as one line, not a source excerpt."""
+    return f"gdbench: {category.__name__}: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not os.environ.get("GDBENCH_DEBUG"):
+        import warnings
+
+        warnings.formatwarning = _one_line_warning
     if not argv or argv[0] not in COMMANDS:
         args = _top_parser().parse_args(argv)
         if args.version:

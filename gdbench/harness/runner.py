@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -200,7 +201,9 @@ def compile_pair(job: CompileJob) -> tuple[str, str, float]:
     from gdbench.problems import PROBLEMS, make
 
     ensure(job.plugins)
-    p = make(job.problem, **(job.params if job.dim else _TINY[PROBLEMS[job.problem].KIND]))
+    with warnings.catch_warnings():  # a throw-away instance: its notes (an estimated f*, ...) are noise
+        warnings.simplefilter("ignore")
+        p = make(job.problem, **(job.params if job.dim else _TINY[PROBLEMS[job.problem].KIND]))
     gdbench.sweep(p, job.rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1)
     return job.rule, job.problem, time.perf_counter() - t0
 

@@ -19,6 +19,13 @@ import warnings
 
 import numpy as np
 
+
+class EstimatedOptimum(UserWarning):
+    """A problem's f* was estimated, not computed exactly."""
+
+
+_warned: set[tuple[str, float]] = set()
+
 NEWTON = "estimated (Newton)"
 REFERENCE_RUN = "estimated (reference run)"
 
@@ -94,5 +101,7 @@ def estimate(p) -> None:
         f, _ = accelerated(p)
         p.f_star, p.x_star, p.f_star_source = float(f), None, REFERENCE_RUN
     p.info["f_star_source"] = p.f_star_source
-    warnings.warn(f"problem {p.name!r} gives no exact optimum: f* = {p.f_star:.17g} is {p.f_star_source}",
-                  stacklevel=3)
+    if (p.name, p.f_star) not in _warned:  # once per problem instance and process
+        _warned.add((p.name, p.f_star))
+        warnings.warn(f"problem {p.name!r} gives no exact optimum: f* = {p.f_star:.17g} is {p.f_star_source}",
+                      EstimatedOptimum, stacklevel=3)
