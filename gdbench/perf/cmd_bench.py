@@ -14,8 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--out", default="results/bench", help="folder for bench.json and bench.md")
     parser.add_argument("--only", action="append", default=None, metavar="NAME",
-                        help="run only this benchmark (repeatable): fused, sgd, minibatch, tiny, sweep, startup, cold "
-                             "(full mode)")
+                        help="run only this benchmark (repeatable): fused, sgd, minibatch, tiny, sweep, startup, cold, "
+                             "gate (full mode)")
 
 
 def run(args: argparse.Namespace) -> int:

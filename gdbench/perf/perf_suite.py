@@ -4,7 +4,10 @@ or counted under callgrind by :mod:`gdbench.perf._count`).
 Every benchmark is a ``time_func(loops) -> seconds`` whose function owns its loop and returns
 the seconds of compiled work only: the driver's own clock (``wall_s``, compilation and Python
 set-up excluded) or ``perf_counter`` around direct kernel calls. Everything is compiled (or
-loaded from the disk cache) and warmed up once per worker before pyperf takes any value. In
+loaded from the disk cache) and warmed up once per worker before pyperf takes any value.
+``--clock cpu`` returns the CPU seconds of the process instead (``time.process_time`` around the
+same calls, all threads summed): a neighbour that takes the core away adds wall time but no CPU
+time (see ``benchmarks/aa_noise.py``); a loss of parallel speed-up is then invisible. In
 instruction-count mode (``count=True``) the same functions run with callgrind's counting
 switched on exactly around each compiled call.
 
@@ -73,11 +76,27 @@ def _scaled(n: int, f: float) -> int:
     return max(1, round(n * f))
 
 
-def build(small: bool, name: str, count: bool = False) -> Callable[[int], float]:
+def build(small: bool, name: str, count: bool = False, clock: str = "wall") -> Callable[[int], float]:
     """time_func(loops) -> seconds for benchmark ``name``, its kernels compiled and warmed up.
 
     ``count``: instruction-count mode — callgrind's collection is toggled on around every
-    compiled call the benchmark makes (see :mod:`gdbench.perf._count`)."""
+    compiled call the benchmark makes (see :mod:`gdbench.perf._count`). ``clock="cpu"``: the
+    process's CPU seconds around the same work instead of its wall time."""
+    fn = _build(small, name, count)
+    if clock == "wall":
+        return fn
+    if clock != "cpu":
+        raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+
+    def cpu(loops: int) -> float:
+        t0 = time.process_time()
+        fn(loops)
+        return time.process_time() - t0
+
+    return cpu
+
+
+def _build(small: bool, name: str, count: bool) -> Callable[[int], float]:
     import gdbench
 
     from ._data import bare_problem, make_data
@@ -159,20 +178,23 @@ def _toggled(fn: Callable) -> Callable:
 def _add_cmdline_args(cmd: list[str], args) -> None:
     if args.small:
         cmd.append("--small")
+    cmd += ["--clock", args.clock]
 
 
 def main() -> None:
     runner = pyperf.Runner(add_cmdline_args=_add_cmdline_args, program_args=("-m", "gdbench.perf.perf_suite"))
     runner.argparser.add_argument("--small", action="store_true", help="small sizes (gdbench perf --fast)")
+    runner.argparser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                                  help="wall seconds of the compiled calls (default) or the process's CPU seconds")
     args = runner.parse_args()
     runner.metadata["gdbench_size"] = "small" if args.small else "default"
-    runner.metadata["gdbench_mode"] = "time"
+    runner.metadata["gdbench_mode"] = "time" if args.clock == "wall" else "cpu_time"
     if os.environ.get(INJECT_ENV):
         runner.metadata["gdbench_inject"] = os.environ[INJECT_ENV]
     # the master only spawns workers and needs the names; worker task i builds (and compiles and
     # warms up) only benchmark i, the one it runs
     for i, name in enumerate(names(args.small)):
-        fn = build(args.small, name) if args.worker and args.worker_task == i else _never
+        fn = build(args.small, name, clock=args.clock) if args.worker and args.worker_task == i else _never
         runner.bench_time_func(name, fn)
 
 

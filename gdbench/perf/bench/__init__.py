@@ -29,7 +29,7 @@ from typing import Any
 
 from .._table import BenchResult, save, table
 from .._timing import machine_header
-from . import fused, minibatch, sgd, startup, sweep, tiny
+from . import fused, gate, minibatch, sgd, startup, sweep, tiny
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": dict(rows=[(1_000_000, 64), (200_000, 512)], rows_rep=9, sgd_n=100_000, sgd_d=64, sgd_epochs=5,
@@ -44,7 +44,7 @@ SIZES: dict[str, dict[str, Any]] = {
 
 BENCHES: dict[str, Callable[[BenchResult, dict[str, Any]], None]] = {
     "fused": fused.run, "sgd": sgd.run, "minibatch": minibatch.run, "tiny": tiny.run, "sweep": sweep.run,
-    "startup": startup.run, "cold": startup.run_cold_suite,
+    "startup": startup.run, "cold": startup.run_cold_suite, "gate": gate.run,
 }
 
 
