@@ -21,8 +21,10 @@ Benchmarks (``--small``: the sizes of ``gdbench perf --fast``):
 
 Injected slowdown (to check that a gate catches one): ``GDBENCH_PERF_INJECT="NAME=1.2"``
 (comma-separated for several; NAME is a benchmark name or a prefix of one) makes that benchmark
-do 1.2× the work per loop — 1.2× the steps, or 1.2× the rows for ``fused_grad_*`` — while it is
-still reported per nominal loop: exactly a 20 % slowdown, no kernel touched.
+do 1.2× the work per loop — 1.2× the steps (driver steps, sweep), 1.2× the rows (fused
+gradient; the epochs, whose steps follow the rows, so that their full-data loss evaluations at
+start and end grow too) — while it is still reported per nominal loop: a 20 % slowdown, no
+kernel touched.
 """
 
 from __future__ import annotations
@@ -134,18 +136,18 @@ def _build(small: bool, name: str, count: bool) -> Callable[[int], float]:
         return fused
     if name.startswith("sgd_epoch_"):
         n, d = sz["sgd"]
-        Xs, ys = make_data("regression", n, d, seed=3)
+        Xs, ys = make_data("regression", _scaled(n, f), d, seed=3)
         ps = bare_problem("linreg", Xs, ys, 2e-4)
         counted_driver("gd", "linreg")
         gdbench.minimize(ps, "gd", steps=10, lr=1e-3, batch_size=1, record_every=0)
-        steps = _scaled(n, f)
+        steps = Xs.shape[0]
         return lambda loops: sum(gdbench.minimize(ps, "gd", steps=steps, lr=1e-3, batch_size=1, record_every=0).wall_s
                                  for _ in range(loops))
     if name.startswith("minibatch_adam_"):
         n, d = sz["mb"]
-        Xm, ym = make_data("regression", n, d, seed=4)
+        Xm, ym = make_data("regression", _scaled(n, f), d, seed=4)
         pm = bare_problem("linreg", Xm, ym, 1e-4)
-        steps = _scaled(-(-n // 64), f)
+        steps = -(-Xm.shape[0] // 64)
         counted_driver("adam", "linreg")
         gdbench.minimize(pm, "adam", steps=10, lr=1e-3, batch_size=64, record_every=0)
         return lambda loops: sum(
