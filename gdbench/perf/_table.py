@@ -108,7 +108,8 @@ def goals_table(res: BenchResult) -> list[str]:
         for r in rows:
             value = (f"{r.ratio:.2f}" if r.ratio is not None else "n/a (unequal)") if g.on == "ratio" else \
                 (_fmt(r.median, r.unit) if g.on == "median" else r.check)
-            body.append([g.what, f"{value}  [{r.benchmark}: {r.impl}]", g.text, _met(r.met)])
+            body.append([g.what, value if g.on == "flag" else f"{value}  [{r.benchmark}: {r.impl}]", g.text,
+                         _met(r.met)])
     out = [f"goals of issue 10 ({mode} sizes{'' if mode == 'full' else ': indicative only'})"]
     return out + _aligned(["goal", "measured", "wanted", "met"], body)
 
