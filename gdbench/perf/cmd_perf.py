@@ -99,6 +99,9 @@ def run_instructions(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.instructions:
         return run_instructions(args)
+    from .perf_suite import inject_factor
+
+    inject_factor("")  # a malformed GDBENCH_PERF_INJECT is one line, not a crash in every worker
     # set OMP_WAIT_POLICY here too so that it is inherited (see gdbench._config)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return subprocess.call(command(args))
