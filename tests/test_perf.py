@@ -3,6 +3,7 @@ and perf commands in tiny sizes. Performance itself is never asserted here."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 import gdbench
 from gdbench.perf import cmd_gate
-from gdbench.perf.bench import bare_problem, make_data
+from gdbench.perf._data import bare_problem, make_data
+from gdbench.perf._kernels import row_loss_grad
 
 DATA_PROBLEMS = ["linreg", "logistic", "hinge"]
 
@@ -194,7 +196,7 @@ def test_sgd_peer_objective_mapping():
     r = X[i] @ theta[:4] + theta[4] - y[i]
     sk_w = (1 - eta * alpha) * theta[:4] - eta * r * X[i]
     g = np.empty(5)
-    p.kernels.loss_grad(theta, X, y, p.prm, np.array([i]), 0, 1, g)
+    row_loss_grad(p, theta, np.array([i]), g)
     ours = theta - eta / 2 * g
     np.testing.assert_allclose(ours[:4], sk_w, rtol=1e-14)
     np.testing.assert_allclose(ours[4], theta[4] - eta * r, rtol=1e-14)
@@ -222,3 +224,95 @@ def test_perf_command_inherits_numba_environment(monkeypatch):
     cmd = cmd_perf.command(argparse.Namespace(fast=True, output=None, processes=None, values=None, quiet=True))
     inh = cmd[cmd.index("--inherit-environ") + 1].split(",")
     assert "NUMBA_NUM_THREADS" in inh and "GDBENCH_FASTMATH" in inh and "--small" in cmd
+
+
+# --------------------------------------------------------------------------- instruction counts
+
+
+def _count_json(path: Path, values: dict[str, list[float]], mode: str = "instructions") -> str:
+    from gdbench.perf import _count
+
+    if mode == "instructions":
+        _count.write_pyperf(values, path, small=True)
+        return str(path)
+    return _suite_json(path, {k: [[v] for v in vs] for k, vs in values.items()})
+
+
+def test_gate_on_instruction_counts(tmp_path):
+    """Counts are deterministic: a few percent is a regression, identical counts are not, and
+    the default threshold for count files is INSTR_THRESHOLD (3 %), not the wall-time 35 %."""
+    base = _count_json(tmp_path / "b.json", {"k": [1000.0, 1000.1, 999.9], "j": [50.0] * 3})
+    same = _count_json(tmp_path / "s.json", {"k": [1000.05] * 3, "j": [50.0] * 3})
+    up5 = _count_json(tmp_path / "u.json", {"k": [1050.0] * 3, "j": [50.0] * 3})
+    up2 = _count_json(tmp_path / "v.json", {"k": [1020.0] * 3, "j": [50.0] * 3})
+
+    def gate(b, n, *extra):
+        r = subprocess.run([sys.executable, "-m", "gdbench", "perf-gate", "--no-table", b, n, *extra],
+                           capture_output=True, text=True)
+        return r.returncode, r.stdout + r.stderr
+
+    assert gate(base, same)[0] == 0
+    rc, out = gate(base, up5)
+    assert rc == 1 and "instruction counts" in out and "k " in out and "SLOWER" in out
+    assert gate(base, up2)[0] == 0  # 2 % < 3 %
+    assert gate(base, up2, "--threshold", "0.01")[0] == 1
+    timed = _count_json(tmp_path / "t.json", {"k": [1e-3] * 3}, mode="time")
+    rc, out = gate(base, timed)
+    assert rc == 2 and "compare files of one kind" in out
+
+
+def test_count_rule_units():
+    v = cmd_gate.compare_counts("x", [[100.0], [100.01]], [[120.0]], 0.03)
+    assert v.slower and v.separated and v.ratio_median == pytest.approx(120 / 100.005)
+    v = cmd_gate.compare_counts("x", [[100.0], [130.0]], [[120.0]], 0.03)  # overlapping: not separated
+    assert not v.slower
+
+
+def test_parse_callgrind_dumps(tmp_path):
+    from gdbench.perf._count import parse_dumps
+
+    for i, (label, total) in enumerate([("a#1", 20), ("a#0", 10), ("b#0", 7)], start=1):
+        (tmp_path / f"cg.123.{i}").write_text(f"version: 1\ncmd: python\npart: {i}\ndesc: Trigger: Client Request: "
+                                              f"{label}\nevents: Ir\nsummary: {total}\ntotals: {total}\n")
+    (tmp_path / "cg.123").write_text("desc: Trigger: Program termination\ntotals: 0\n")
+    assert parse_dumps(tmp_path) == {"a": [10, 20], "b": [7]}
+
+
+def test_client_requests_are_no_ops_outside_valgrind():
+    """The magic instruction sequence runs natively (no crash) and answers the default."""
+    from gdbench.perf import _callgrind
+
+    if not _callgrind.available():
+        pytest.skip("client requests are x86-64 Linux only")
+    assert _callgrind.running_on_valgrind() is False
+    assert _callgrind.request(_callgrind.TOGGLE_COLLECT, default=7) == 7
+    _callgrind.toggle_collect()
+    _callgrind.dump_stats_at("label")
+
+
+def test_inject_factor(monkeypatch):
+    from gdbench.perf.perf_suite import INJECT_ENV, inject_factor
+
+    monkeypatch.setenv(INJECT_ENV, "driver_step_adam=1.2, fused_grad_linreg_200000x64=1.5")
+    assert inject_factor("driver_step_adam_rosenbrock2") == 1.2
+    assert inject_factor("fused_grad_linreg_200000x64") == 1.5
+    assert inject_factor("driver_step_gd_rosenbrock2") == 1.0
+    for bad in ("driver_step_adam", "x=0.5", "=1.2", "x=abc"):
+        monkeypatch.setenv(INJECT_ENV, bad)
+        with pytest.raises(ValueError, match=INJECT_ENV):
+            inject_factor("x")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_instruction_counts_are_deterministic_and_see_injected_work():
+    """Under callgrind, one driver benchmark counted twice in one process gives the same count
+    to 1e-3 (the Python around the compiled call is not counted), a plausible number of
+    instructions per step, and 1.2x the steps show up as ~1.2x the count."""
+    from gdbench.perf import _count
+
+    name = "driver_step_gd_rosenbrock2"
+    base = _count.run_counts(True, [name], reps=2, log=lambda s: None)[name]
+    assert (max(base) - min(base)) / min(base) < 1e-3
+    assert 20 < base[0] < 2000  # instructions per 2-D Rosenbrock gd step
+    slow = _count.run_counts(True, [name], reps=1, log=lambda s: None, inject=1.2)[name]
+    assert 1.15 < slow[0] / base[0] < 1.25

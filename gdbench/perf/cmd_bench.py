@@ -1,4 +1,5 @@
-"""``gdbench bench [--quick] [--device cpu|cuda] [--out results/bench]``: see :mod:`gdbench.perf.bench`."""
+"""``gdbench bench [--quick] [--device cpu|cuda] [--out results/bench]``: see :mod:`gdbench.perf.bench`
+(one module per benchmark there; the goals in :mod:`gdbench.perf._goals`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--out", default="results/bench", help="folder for bench.json and bench.md")
     parser.add_argument("--only", action="append", default=None, metavar="NAME",
-                        help="run only this benchmark (repeatable): fused, sgd, minibatch, tiny, sweep, startup")
+                        help="run only this benchmark (repeatable): fused, sgd, minibatch, tiny, sweep, startup, cold, "
+                             "gate (full mode)")
 
 
 def run(args: argparse.Namespace) -> int:
