@@ -168,7 +168,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         for i in range(D):
             out.theta_start[k, i] = theta[i]
         opt_init(s, theta, hpv, hprow)
-        if not full:
+        if IS_DATA and not full:  # (IS_DATA first: analytic drivers drop the estimator code at compile time)
             shuffle(perm, st)
             if PREFETCH:
                 if gather:
@@ -205,11 +205,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     while t < steps and code == MAX_STEPS:
         t += 1
         tl += 1
-        if full:
-            fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
-            if NEEDS_HESSIAN:
-                prob_hess(theta, X, y, prm, perm, 0, -1, H)
-        else:
+        if IS_DATA and not full:  # a mini-batch (analytic drivers drop this branch at compile time)
             if pos >= n:
                 if leader:
                     shuffle(perm, st)
@@ -239,6 +235,10 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             if NEEDS_HESSIAN:
                 prob_hess(theta, X, y, prm, perm, pos, nb, H)
             pos += nb
+        else:
+            fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
+            if NEEDS_HESSIAN:
+                prob_hess(theta, X, y, prm, perm, 0, -1, H)
         if not (fb <= thresh):  # NaN, +Inf, or beyond the divergence threshold
             code = DIVERGED
             t -= 1
