@@ -140,13 +140,14 @@ def _max_restarts(kind: int, period: int, steps: int) -> int:
 
 
 def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any]], *, steps: int, record_every: int,
-            stop_tol: float, div_factor: float, x0: Any) -> tuple[Configs, ProblemArrays, Budget, Outputs,
-                                                                  list[dict[str, Any]]]:
-    """Validate and encode the configurations into the driver's records (shared by CPU and GPU)."""
+            stop_tol: float, div_factor: float, x0: Any, rule: int = 0,
+            hp_width: int = 0) -> tuple[Configs, ProblemArrays, Budget, Outputs, list[dict[str, Any]]]:
+    """Validate and encode the configurations into the driver's records (shared by CPU and GPU).
+    ``rule``: the rule's index in a driver holding several; ``hp_width``: their widest hyper-parameter list."""
     K, D = len(configs), problem.dim
     start = problem.x0 if x0 is None else check_start(x0, D)
     theta0 = np.tile(start, (K, 1))
-    hp = np.zeros((K, max(len(opt.extra_names), 1)))
+    hp = np.zeros((K, max(len(opt.extra_names), hp_width, 1)))
     lrs = np.empty(K)
     sched = np.zeros((K, 3))
     clip = np.zeros((K, 2))
@@ -197,7 +198,8 @@ def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any
     prob = ProblemArrays(X=problem.X, y=problem.y, prm=problem.prm, f_star=float(problem.f_star),
                          x_star=problem.x_star if has_xs else np.zeros(D), has_xstar=has_xs)
     cfg = Configs(theta0=theta0, hp=hp, lrs=lrs, sched=sched, clip=clip, batch=batch, noise=noise, seeds=seeds,
-                  init_kind=init_kind, init_a=init_a, init_b=init_b, restart=restart)
+                  init_kind=init_kind, init_a=init_a, init_b=init_b, restart=restart,
+                  rule=np.full(K, rule, dtype=np.int64))
     bud = Budget(steps=np.int64(steps), record_every=np.int64(record_every), stop_tol=float(stop_tol),
                  div_factor=float(div_factor))
     return cfg, prob, bud, out, normalized
@@ -216,6 +218,7 @@ def sweep(
     threads: int | None = None,
     device: str = "cpu",
     rows: bool | None = None,
+    rules: Sequence[Any] | None = None,
 ) -> SweepResult:
     """Run every configuration for up to ``steps`` steps.
 
@@ -235,6 +238,9 @@ def sweep(
     ``rows``: parallelise each full-batch gradient over row blocks instead of running
     configurations side by side (None: automatically, when there are fewer configurations than
     threads and n·d ≥ ``ROWS_MIN_ELEMENTS``).
+    ``rules``: run on a driver compiled for these update rules together (``optimizer`` among them):
+    the same results, and one compile for a whole suite's rules on this problem (the harness does
+    this; on the GPU and for the row-parallel driver the rule's own driver is used).
     """
     from .plugins import resolve_optimizer
 
@@ -254,8 +260,16 @@ def sweep(
     # size limits before any allocation: a sweep that cannot fit is one ValueError, never a MemoryError
     check_sweep(K, steps, record_every, problem.dim, 1 if device == "cuda" else min(_threads(threads), K),
                 opt.needs_hessian)
+    opts: tuple[Optimizer, ...] = (opt,)
+    if rules is not None and device == "cpu":
+        found = {o.name: o for o in map(resolve_optimizer, rules)}
+        if found.get(opt.name) is not opt:
+            raise ValueError(f"rules must include the optimizer {opt.name!r}, got {list(found)}")
+        opts = tuple(found.values())
     cfg, prob, bud, out, normalized = prepare(problem, opt, configs, steps=steps, record_every=record_every,
-                                              stop_tol=stop_tol, div_factor=div_factor, x0=x0)
+                                              stop_tol=stop_tol, div_factor=div_factor, x0=x0,
+                                              rule=[o.name for o in opts].index(opt.name),
+                                              hp_width=max(len(o.extra_names) for o in opts))
 
     if device == "cuda":
         from .cuda import require_cuda
@@ -277,7 +291,10 @@ def sweep(
         rows = bool(rows) and hasattr(kern, "loss_grad_rows")
         if rows:
             T = 1  # the threads work inside each gradient instead
-        drv = driver(opt, problem.definition, rows, problem.dim)
+            if len(opts) > 1:  # the row-parallel drivers stay one per pair (rare: large data, few configs)
+                opts = (opt,)
+                cfg = cfg._replace(rule=np.zeros(K, dtype=np.int64))
+        drv = driver(opts if len(opts) > 1 else opt, problem.definition, rows, problem.dim)
         scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
 
         def call(lo: int, hi: int) -> None:

@@ -167,3 +167,22 @@ def test_row_parallel_driver_loads_from_the_disk_cache(tmp_path):
     for r in runs:
         assert r.returncode == 0, r.stderr[-2000:]
     assert runs[0].stdout.split()[:2] == runs[1].stdout.split()[:2]
+
+
+@pytest.mark.parametrize("prob, kw", [("logistic", {"n": 60, "d": 3}), ("rosenbrock", {}), ("quadratic", {"d": 10})])
+def test_a_driver_shared_by_several_rules_gives_each_rule_its_own_results(prob, kw):
+    """A suite's rules on one problem share one compiled driver (``rules=``): bit for bit the runs of
+    each rule's own driver, Hessian rules and stochastic estimators included."""
+    p = gdbench.problems.make(prob, **kw)
+    rules = ["gd", "momentum", "adam", "adagrad", "newton"]
+    for opt in rules:
+        cfgs = [{"lr": 1e-2, "seed": 1}, {"lr": 3e-3, "schedule": "cosine", "clip": {"value": 1.0}}]
+        if prob == "logistic":
+            cfgs.append({"lr": 1e-2, "batch_size": 7, "seed": 2})
+        a = gdbench.sweep(p, opt, cfgs, steps=200, record_every=10, rules=rules)
+        b = gdbench.sweep(p, opt, cfgs, steps=200, record_every=10)
+        np.testing.assert_array_equal(a.trace, b.trace)
+        np.testing.assert_array_equal(a.theta, b.theta)
+        assert a.status == b.status
+    with pytest.raises(ValueError, match="rules must include the optimizer 'rmsprop'"):
+        gdbench.sweep(p, "rmsprop", [{}], steps=2, rules=rules)

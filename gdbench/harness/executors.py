@@ -75,6 +75,7 @@ class GroupTask:
     device: str = "cpu"  # passed to gdbench.sweep as device= only when not "cpu"
     threads: int | None = None  # gdbench.sweep threads (None: numba's default)
     plugins: tuple[Any, ...] = ()  # gdbench.plugins.PluginSource of the rule/problem: their source travels
+    driver_rules: tuple[str, ...] = ()  # built-in rules sharing one compiled driver on this problem (see sweep)
     basin_map: int = 0  # grid points per axis of a basin map (2-D multimodal problems; 0: none)
     basin_box: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (low, high) the map covers
 

@@ -145,21 +145,23 @@ class CompileJob:
     dim: int = 0
     params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
     plugins: tuple = dataclasses.field(default=(), compare=False, hash=False)
+    rules: tuple[str, ...] = ()  # the rules sharing the driver (empty: the rule's own driver)
 
     @property
     def key(self) -> tuple[str, str, int]:
-        return self.rule, self.problem, self.dim
+        """Which compiled driver: the shared one of ``rules``, else the rule's own."""
+        return "+".join(self.rules) if len(self.rules) > 1 else self.rule, self.problem, self.dim
 
     def to_json(self) -> str:
         return json.dumps([self.rule, self.problem, self.dim, self.params,
-                           [dataclasses.asdict(x) for x in self.plugins]], default=str)
+                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules)], default=str)
 
     @classmethod
     def from_json(cls, line: str) -> CompileJob:
         from ..plugins import PluginSource
 
-        rule, problem, dim, params, plugins = json.loads(line)
-        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins))
+        rule, problem, dim, params, plugins, rules = json.loads(line)
+        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules))
 
 
 def compile_job(task) -> CompileJob:
@@ -175,7 +177,8 @@ def compile_job(task) -> CompileJob:
         d = build_problem(task.problem_name, task.problem_params).dim
         dim = d if tiny(defn, d) else 0
     params = task.problem_params if dim else {}
-    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins)
+    rules = task.driver_rules if task.device == "cpu" and len(task.driver_rules) > 1 else ()
+    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules)
 
 
 def _pair_is_cached(job: CompileJob) -> bool:
@@ -185,7 +188,8 @@ def _pair_is_cached(job: CompileJob) -> bool:
         from ..optimizers import get_optimizer
         from ..problems import get_problem
 
-        return codegen.is_cached(get_optimizer(job.rule), get_problem(job.problem), dim=job.dim or None)
+        opts = tuple(map(get_optimizer, job.rules)) if job.rules else get_optimizer(job.rule)
+        return codegen.is_cached(opts, get_problem(job.problem), dim=job.dim or None)
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
@@ -204,7 +208,7 @@ def compile_pair(job: CompileJob) -> tuple[str, str, float]:
     with warnings.catch_warnings():  # a throw-away instance: its notes (an estimated f*, ...) are noise
         warnings.simplefilter("ignore")
         p = make(job.problem, **(job.params if job.dim else _TINY[PROBLEMS[job.problem].KIND]))
-    gdbench.sweep(p, job.rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1)
+    gdbench.sweep(p, job.rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1, rules=job.rules or None)
     return job.rule, job.problem, time.perf_counter() - t0
 
 

@@ -526,6 +526,12 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         raise ctx.err("baseline", f"unknown optimizer variant {baseline!r}; allowed: {', '.join(variants)}")
 
     # --- tasks ----------------------------------------------------------------------------
+    # the built-in rules a suite runs on one problem share one compiled driver (one compile for all)
+    shared: dict[str, set[str]] = {}
+    for label, rule in groups:
+        if not OPTIMIZERS[rule].is_plugin:
+            shared.setdefault(problems[label]["problem"], set()).add(rule)
+    driver_rules = {name: tuple(r for r in OPTIMIZERS if r in rs) for name, rs in shared.items()}
     tasks: list[GroupTask] = []
     for (label, rule), entries in groups.items():
         ov = overrides[label]
@@ -558,6 +564,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             run_ids=tuple(run_ids), configs=tuple(configs), labels=tuple(labels), steps=st, record_every=rec,
             tolerances=tolerances, stop_tol=stop_tol, div_factor=div_factor, time_budget_s=time_budget,
             timing_steps=min(timing_steps, st), escape_frac=escape_frac, device=dev, threads=thr, plugins=sources,
+            driver_rules=driver_rules.get(pspec["problem"], ()) if not OPTIMIZERS[rule].is_plugin else (),
             basin_map=bm, basin_box=_basin_box(built[label], overrides[label].get("init")) if bm else None))
     if filter_ and not tasks:
         raise SuiteError(f"{ctx.file}: --filter {filter_!r} matches no run; runs are named like "

@@ -36,7 +36,9 @@ TIMING_COLUMNS_PREFIX = ("time_to_", "ns_per_step", "compile_s", "wall_s", "grad
 
 
 def _sweep_kwargs(task: GroupTask) -> dict[str, Any]:
-    return {} if task.device == "cpu" else {"device": task.device}
+    if task.device != "cpu":
+        return {"device": task.device}
+    return {"rules": task.driver_rules} if len(task.driver_rules) > 1 else {}
 
 
 def _json(v: Any) -> str:

@@ -221,17 +221,33 @@ STEP_NAMES = {"theta": "theta", "g": "g", "H": "H", "s": "s", "lr": "lr", "t": "
 INIT_NAMES = {"s": "s", "theta": "theta", "hp": "hprow"}
 
 
-def optimizer_bindings(opt: Optimizer) -> str:
-    """opt_hyper / opt_init / opt_update: the rule's functions called with their parameters by name."""
-    n = len(opt.extra_names)
+def optimizer_bindings(opts: tuple[Optimizer, ...]) -> str:
+    """opt_hyper / opt_needs_hessian / opt_init / opt_update: the rules' functions called with their
+    parameters by name; with several rules, the configuration's ``rid`` picks one."""
+    n = max(len(o.extra_names) for o in opts)
     hyper = "(" + "".join(f"hp[{i}], " for i in range(n)).rstrip(" ") + ")" if n else "()"
-    init = (f"    _opt_init({hyper_args(opt, opt.init_params, INIT_NAMES)})" if opt.init_params is not None
-            else "    pass")
+    needs = [i for i, o in enumerate(opts) if o.needs_hessian]
+    needs_h = ("True" if len(needs) == len(opts) else "False" if not needs
+               else " or ".join(f"rid == {i}" for i in needs))
+
+    def dispatch(calls: list[str | None]) -> list[str]:
+        if len(opts) == 1:
+            return [f"    {calls[0]}" if calls[0] else "    pass"]
+        lines, first = [], True
+        for i, c in enumerate(calls):
+            if c:
+                lines += [f"    {'if' if first else 'elif'} rid == {i}:", f"        {c}"]
+                first = False
+        return lines or ["    pass"]
+
+    inits = [f"_opt_init_{i}({hyper_args(o, o.init_params, INIT_NAMES)})" if o.init_params is not None else None
+             for i, o in enumerate(opts)]
+    steps = [f"_opt_step_{i}({hyper_args(o, o.step_params, STEP_NAMES)})" for i, o in enumerate(opts)]
     return "\n".join([
         "@inline_fn", "def opt_hyper(hp):", f"    return {hyper}", "", "",
-        "@inline_fn", "def opt_init(s, theta, hpv, hprow):", init, "", "",
-        "@inline_fn", "def opt_update(theta, g, H, s, hpv, hprow, lr, t, f, f_star):",
-        f"    _opt_step({hyper_args(opt, opt.step_params, STEP_NAMES)})",
+        "@inline_fn", "def opt_needs_hessian(rid):", f"    return {needs_h}", "", "",
+        "@inline_fn", "def opt_init(s, theta, hpv, hprow, rid):", *dispatch(inits), "", "",
+        "@inline_fn", "def opt_update(theta, g, H, s, hpv, hprow, lr, t, f, f_star, rid):", *dispatch(steps),
     ])
 
 
@@ -322,24 +338,28 @@ def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu", fused_sg
     return "\n".join(lines)
 
 
-def render(opt: Optimizer, prob: ProblemDef, *, rows: bool = False, device: str = "cpu",
+def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, *, rows: bool = False, device: str = "cpu",
            device_block: str | None = None, alloc_block: str | None = None, problem_block: str | None = None,
            constants: str = "") -> str:
-    """The driver source of a pair: the loop template with its BIND (and, for a GPU, DEVICE and
-    ALLOC) blocks replaced."""
+    """The driver source of a problem and one update rule (or several, chosen per configuration):
+    the loop template with its BIND (and, for a GPU, DEVICE and ALLOC) blocks replaced."""
+    opts = rules_of(opt)
     src, tmod = _template("loop")
     kern = prob.kernels
-    h = sources_hash((tmod, opt.module, kern))
-    bind = [
-        f"# generated for optimizer {opt.name!r} x problem {prob.name!r} ({device}); sources hash {h}",
-        import_line("_opt_step", opt.module.__name__, "step", device),
-    ]
-    if opt.init_params is not None:
-        bind.append(import_line("_opt_init", opt.module.__name__, "init", device))
-    bind += ["", f"NSTATE = {len(opt.state)}", f"NEEDS_HESSIAN = {opt.needs_hessian}",
-             f"IS_DATA = {prob.kind == 'data'}", constants, "", "", optimizer_bindings(opt), "", "",
+    h = sources_hash((tmod, *(o.module for o in opts), kern))
+    names = " + ".join(repr(o.name) for o in opts)
+    bind = [f"# generated for optimizer {names} x problem {prob.name!r} ({device}); sources hash {h}"]
+    for i, o in enumerate(opts):
+        bind.append(import_line(f"_opt_step_{i}", o.module.__name__, "step", device))
+        if o.init_params is not None:
+            bind.append(import_line(f"_opt_init_{i}", o.module.__name__, "init", device))
+    single = len(opts) == 1 and opts[0]
+    bind += ["", f"NSTATE = {max(len(o.state) for o in opts)}",
+             f"NEEDS_HESSIAN = {any(o.needs_hessian for o in opts)}",
+             f"IS_DATA = {prob.kind == 'data'}", constants, "", "", optimizer_bindings(opts), "", "",
              problem_block if problem_block is not None else problem_bindings(
-                 kern, rows, device, fused_sgd=device == "cpu" and not opt.is_plugin and opt.name == "gd")]
+                 kern, rows, device, fused_sgd=device == "cpu" and bool(single) and not single.is_plugin
+                 and single.name == "gd")]
     out = replace_block(src, BEGIN, END, "\n".join(bind))
     if device_block is not None:
         out = replace_block(out, DEVICE_BEGIN, DEVICE_END, device_block)
@@ -453,22 +473,38 @@ def tiny(prob: ProblemDef, dim: int | None) -> bool:
             and not numba.config.DISABLE_JIT)
 
 
-def driver_name(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> str:
+def rules_of(opt: Optimizer | tuple[Optimizer, ...]) -> tuple[Optimizer, ...]:
+    return tuple(opt) if isinstance(opt, (tuple, list)) else (opt,)
+
+
+def driver_name(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+                dim: int | None = None) -> str:
+    """The generated module's name: one rule (``gdbench_driver_adam__logistic``) or several (a hash of
+    their keys), then the problem, and the variant (``__rows``, ``__d2`` for the tiny driver)."""
+    opts = rules_of(opt)
     suffix = "__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else "")
-    return f"gdbench_driver_{key(opt)}__{key(prob)}{suffix}"
+    if len(opts) == 1:
+        rules = key(opts[0])
+    else:
+        rules = f"{len(opts)}rules_" + hashlib.sha256("+".join(key(o) for o in opts).encode()).hexdigest()[:10]
+    return f"gdbench_driver_{rules}__{key(prob)}{suffix}"
 
 
-def driver_source(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> str:
+def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+                  dim: int | None = None) -> str:
     if rows or not tiny(prob, dim):
         return render(opt, prob, rows=rows)
-    ns = max(len(opt.state), 1)
-    hd = dim if opt.needs_hessian else 1
+    opts = rules_of(opt)
+    ns = max(max(len(o.state) for o in opts), 1)
+    hd = dim if any(o.needs_hessian for o in opts) else 1
     consts = f"D_ = {dim}\nNS_ = {ns}\nNSD_ = {ns * dim}\nHD_ = {hd}\nHH_ = {hd * hd}"
     return render(opt, prob, device="tiny", device_block=TINY_DEVICE, alloc_block=TINY_ALLOC, constants=consts)
 
 
-def driver(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> ModuleType:
-    """The generated CPU driver module of this pair (written and imported on first use).
+def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+           dim: int | None = None) -> ModuleType:
+    """The generated CPU driver module of this pair (written and imported on first use); ``opt`` may
+    be a tuple of rules sharing one driver (a suite's rules on one problem: compiled once for all).
 
     ``rows=True`` binds the problem's ``loss_grad_rows`` (full batch fused into one pass over X,
     parallel over row blocks) instead of ``loss_grad``: for few configurations on large data.
@@ -480,7 +516,8 @@ def driver(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None
     return generated(driver_name(opt, prob, rows, dim), driver_source(opt, prob, rows, dim))
 
 
-def is_cached(opt: Optimizer, prob: ProblemDef, rows: bool = False, dim: int | None = None) -> bool:
+def is_cached(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+              dim: int | None = None) -> bool:
     """Best effort: the pair's driver is current on disk and numba has compiled it before."""
     try:
         return is_current(driver_name(opt, prob, rows, dim), driver_source(opt, prob, rows, dim))

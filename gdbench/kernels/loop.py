@@ -5,7 +5,8 @@ This file is a working module (bound to ``gd`` × ``quadratic`` on the CPU below
 lints and runs) and the *template* that :mod:`gdbench.kernels.codegen` copies into one small
 module per (optimizer, problem, device), replacing three marked blocks:
 
-- ``BIND``: the pair's kernels as direct calls: ``opt_update``/``opt_init``/``opt_hyper`` pass the
+- ``BIND``: the pair's kernels as direct calls (a driver may hold several update rules for one
+  problem, chosen per configuration by ``cfg.rule``): ``opt_update``/``opt_init``/``opt_hyper`` pass the
   rule's parameters *by name* (its hyper-parameters as plain numbers), ``prob_loss_grad`` and
   ``prob_hess`` are the problem's kernels (a loss of the linear-model family: its generated
   kernels);
@@ -75,12 +76,17 @@ def opt_hyper(hp):
 
 
 @inline_fn
-def opt_init(s, theta, hpv, hprow):
+def opt_needs_hessian(rid):
+    return False
+
+
+@inline_fn
+def opt_init(s, theta, hpv, hprow, rid):
     pass
 
 
 @inline_fn
-def opt_update(theta, g, H, s, hpv, hprow, lr, t, f, f_star):
+def opt_update(theta, g, H, s, hpv, hprow, lr, t, f, f_star, rid):
     _opt_step(theta, g, lr)
 
 
@@ -150,6 +156,8 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     # --- ALLOC END ---
     hprow = cfg.hp[k]
     hpv = opt_hyper(hprow)
+    rid = cfg.rule[k]  # the configuration's update rule among the driver's (several share one driver)
+    need_h = NEEDS_HESSIAN and opt_needs_hessian(rid)
     lr = cfg.lrs[k]
     skind = int(cfg.sched[k, 0])
     sp1 = cfg.sched[k, 1]
@@ -167,7 +175,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
         for i in range(D):
             out.theta_start[k, i] = theta[i]
-        opt_init(s, theta, hpv, hprow)
+        opt_init(s, theta, hpv, hprow, rid)
         if IS_DATA and not full:  # (IS_DATA first: analytic drivers drop the estimator code at compile time)
             shuffle(perm, st)
             if PREFETCH:
@@ -233,12 +241,14 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                         sink += touch_rows(X, perm, pos + nb, min(nb, n - pos - nb))
                 fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g, ws)
             if NEEDS_HESSIAN:
-                prob_hess(theta, X, y, prm, perm, pos, nb, H)
+                if need_h:
+                    prob_hess(theta, X, y, prm, perm, pos, nb, H)
             pos += nb
         else:
             fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
             if NEEDS_HESSIAN:
-                prob_hess(theta, X, y, prm, perm, 0, -1, H)
+                if need_h:
+                    prob_hess(theta, X, y, prm, perm, 0, -1, H)
         if not (fb <= thresh):  # NaN, +Inf, or beyond the divergence threshold
             code = DIVERGED
             t -= 1
@@ -249,7 +259,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                     g[i] += sigma * rng_normal(st)
             if ckind != 0:
                 clip_grad(g, ckind, cval)
-            opt_update(theta, g, H, s, hpv, hprow, scheduled_lr(lr, skind, sp1, sp2, tl), tl, fb, f_star)
+            opt_update(theta, g, H, s, hpv, hprow, scheduled_lr(lr, skind, sp1, sp2, tl), tl, fb, f_star, rid)
         barrier()
         if t == next_ev:
             restart = False
@@ -294,7 +304,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                     for j in range(NSTATE):
                         for i in range(D):
                             s[j, i] = 0.0
-                    opt_init(s, theta, hpv, hprow)
+                    opt_init(s, theta, hpv, hprow, rid)
                 barrier()
                 f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
                 thresh = max(thresh, f_star + bud.div_factor * rel_scale(f, f_star))

@@ -22,6 +22,7 @@ Configs = namedtuple("Configs", [
     "init_a",      # (K, D)
     "init_b",      # (K, D)
     "restart",     # (K, 3) restart kind (0 none, 1 every p steps, 2 on stall over p steps), p, tol
+    "rule",        # (K,) which of the driver's update rules (0 for a one-rule driver)
 ])
 
 #: the problem's arrays and reference optimum
