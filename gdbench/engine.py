@@ -294,7 +294,8 @@ def sweep(
             if len(opts) > 1:  # the row-parallel drivers stay one per pair (rare: large data, few configs)
                 opts = (opt,)
                 cfg = cfg._replace(rule=np.zeros(K, dtype=np.int64))
-        drv = driver(opts if len(opts) > 1 else opt, problem.definition, rows, problem.dim)
+        restarts = bool(np.any(cfg.restart[:, 0] != 0))  # else a driver without the restart code
+        drv = driver(opts if len(opts) > 1 else opt, problem.definition, rows, problem.dim, restarts)
         scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
 
         def call(lo: int, hi: int) -> None:

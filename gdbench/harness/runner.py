@@ -146,22 +146,24 @@ class CompileJob:
     params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
     plugins: tuple = dataclasses.field(default=(), compare=False, hash=False)
     rules: tuple[str, ...] = ()  # the rules sharing the driver (empty: the rule's own driver)
+    restarts: bool = False  # the driver variant with the restart policies compiled in
 
     @property
-    def key(self) -> tuple[str, str, int]:
+    def key(self) -> tuple[str, str, int, bool]:
         """Which compiled driver: the shared one of ``rules``, else the rule's own."""
-        return "+".join(self.rules) if len(self.rules) > 1 else self.rule, self.problem, self.dim
+        return "+".join(self.rules) if len(self.rules) > 1 else self.rule, self.problem, self.dim, self.restarts
 
     def to_json(self) -> str:
         return json.dumps([self.rule, self.problem, self.dim, self.params,
-                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules)], default=str)
+                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules), self.restarts],
+                          default=str)
 
     @classmethod
     def from_json(cls, line: str) -> CompileJob:
         from ..plugins import PluginSource
 
-        rule, problem, dim, params, plugins, rules = json.loads(line)
-        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules))
+        rule, problem, dim, params, plugins, rules, restarts = json.loads(line)
+        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules), restarts)
 
 
 def compile_job(task) -> CompileJob:
@@ -178,7 +180,8 @@ def compile_job(task) -> CompileJob:
         dim = d if tiny(defn, d) else 0
     params = task.problem_params if dim else {}
     rules = task.driver_rules if task.device == "cpu" and len(task.driver_rules) > 1 else ()
-    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules)
+    restarts = any(c.get("restart") for c in task.configs)
+    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, restarts)
 
 
 def _pair_is_cached(job: CompileJob) -> bool:
@@ -189,7 +192,7 @@ def _pair_is_cached(job: CompileJob) -> bool:
         from ..problems import get_problem
 
         opts = tuple(map(get_optimizer, job.rules)) if job.rules else get_optimizer(job.rule)
-        return codegen.is_cached(opts, get_problem(job.problem), dim=job.dim or None)
+        return codegen.is_cached(opts, get_problem(job.problem), dim=job.dim or None, restarts=job.restarts)
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
@@ -208,7 +211,10 @@ def compile_pair(job: CompileJob) -> tuple[str, str, float]:
     with warnings.catch_warnings():  # a throw-away instance: its notes (an estimated f*, ...) are noise
         warnings.simplefilter("ignore")
         p = make(job.problem, **(job.params if job.dim else _TINY[PROBLEMS[job.problem].KIND]))
-    gdbench.sweep(p, job.rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1, rules=job.rules or None)
+    cfg: dict[str, Any] = {"lr": 1e-3}
+    if job.restarts:  # compile the driver variant with the restart policies
+        cfg.update(init={"dist": "normal", "scale": 1.0}, restart={"every": 1})
+    gdbench.sweep(p, job.rule, [cfg], steps=1, record_every=1, threads=1, rules=job.rules or None)
     return job.rule, job.problem, time.perf_counter() - t0
 
 
@@ -255,8 +261,8 @@ class BackgroundCompiler:
     def __init__(self, jobs: list[CompileJob], workers: int = 1) -> None:
         self.cold = [j for j in jobs if not _pair_is_cached(j)]
         self.procs: list[subprocess.Popen] = []
-        self.assigned: list[tuple[str, str, int]] = []
-        self._jobs: dict[tuple[str, str, int], CompileJob] = {}
+        self.assigned: list[tuple] = []
+        self._jobs: dict[tuple, CompileJob] = {}
         if len(self.cold) < 2 or workers < 1:
             return
         env = dict(os.environ, NUMBA_NUM_THREADS="1")
@@ -272,7 +278,7 @@ class BackgroundCompiler:
             p.stdin.close()
             self.procs.append(p)
 
-    def order(self, tasks: list, keys: dict[str, tuple[str, str, int]]) -> list:
+    def order(self, tasks: list, keys: dict[str, tuple]) -> list:
         """Tasks on unassigned drivers first (in order), then the helpers' ones in the order they
         compile them (``keys``: group id -> its driver's key)."""
         pos = {k: i for i, k in enumerate(self.assigned)}
@@ -280,7 +286,7 @@ class BackgroundCompiler:
         theirs = sorted((t for t in tasks if keys[t.group_id] in pos), key=lambda t: pos[keys[t.group_id]])
         return mine + theirs
 
-    def wait_for(self, key: tuple[str, str, int]) -> None:
+    def wait_for(self, key: tuple) -> None:
         """Wait while a helper is still compiling this driver (instead of compiling it twice)."""
         job = self._jobs.get(key)
         if job is None:
@@ -288,7 +294,7 @@ class BackgroundCompiler:
         while any(p.poll() is None for p in self.procs) and not _pair_is_cached(job):
             time.sleep(0.05)
 
-    def runner(self, keys: dict[str, tuple[str, str, int]]) -> Callable:
+    def runner(self, keys: dict[str, tuple]) -> Callable:
         def run(task):
             self.wait_for(keys[task.group_id])
             return run_group(task)
@@ -407,7 +413,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         t0 = time.perf_counter()
         pre: dict[str, Any] = {}
         helper = None
-        keys: dict[str, tuple[str, str, int]] = {}
+        keys: dict[str, tuple] = {}
         if tasks and executor == "local" and precompile_workers:
             jobs = {}
             for t in tasks:

@@ -65,6 +65,8 @@ from gdbench.problems.quadratic import loss_grad as _prob_loss_grad  # noqa: E40
 NSTATE = 0
 NEEDS_HESSIAN = False
 IS_DATA = False
+#: restart policies compiled in (drivers without them drop that code: a smaller, faster compile)
+RESTARTS = True
 #: plain SGD (the gd rule, one row, no noise or clipping) on a loss of the linear-model family:
 #: one fused pass for the gradient and the update (``prob_sgd_step``), as scikit-learn does
 FUSED_SGD = False
@@ -200,7 +202,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         code = DIVERGED
     # restarts: the best iterate so far (by the full loss, at records and restarts)
     best_f = f0
-    if rkind != 0 and leader:
+    if RESTARTS and rkind != 0 and leader:
         for i in range(D):
             best[i] = theta[i]
     last_gain = 0
@@ -274,7 +276,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 if not (f <= thresh):
                     code = DIVERGED
                 else:
-                    if rkind != 0:
+                    if RESTARTS and rkind != 0:
                         if f < best_f - rtol * scale:
                             last_gain = t
                         if f < best_f:
@@ -285,10 +287,10 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                         restart = rkind == 2 and t - last_gain >= rper and best_f - f_star > STALL_FLOOR * scale
                     if bud.stop_tol > 0.0 and f - f_star <= bud.stop_tol * scale:
                         code = CONVERGED
-            if rkind == 1 and t == next_res:
+            if RESTARTS and rkind == 1 and t == next_res:
                 next_res += rper
                 restart = True
-            if restart and code == MAX_STEPS and t < steps:
+            if RESTARTS and restart and code == MAX_STEPS and t < steps:
                 if not evaluated:  # a periodic restart between records: is this iterate the best so far?
                     f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
                     if f < best_f:
@@ -323,13 +325,13 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         fl = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
         if not (fl <= thresh):
             code = DIVERGED
-        elif rkind != 0 and fl < best_f:
+        elif RESTARTS and rkind != 0 and fl < best_f:
             best_f = fl
             if leader:
                 for i in range(D):
                     best[i] = theta[i]
     if leader:
-        use_best = rkind != 0 and code != DIVERGED
+        use_best = RESTARTS and rkind != 0 and code != DIVERGED
         for i in range(D):
             out.theta[k, i] = best[i] if use_best else theta[i]
         if PREFETCH:
