@@ -77,17 +77,20 @@ class SweepResult:
 
         tr = self.trace[k, : self.nrec[k]]
         nf = len(TRACE_COLUMNS)
-        cols = [*TRACE_COLUMNS, *(f"theta_{i}" for i in range(tr.shape[1] - nf))]
-        df = pd.DataFrame(tr, columns=cols)
-        df["step"] = df["step"].astype(np.int64)
-        df["restarts"] = df["restarts"].astype(np.int64)
-        if not self.configs[k].get("restart"):
-            df = df.drop(columns="restarts")
+        keep_restarts = bool(self.configs[k].get("restart"))
+        data: dict[str, np.ndarray] = {}
+        for i, c in enumerate(TRACE_COLUMNS):
+            if c == "restarts" and not keep_restarts:
+                continue
+            data[c] = tr[:, i].astype(np.int64) if c in ("step", "restarts") else tr[:, i].copy()
+        for i in range(tr.shape[1] - nf):
+            data[f"theta_{i}"] = tr[:, nf + i].copy()
         fs = self.problem.f_star
-        df["suboptimality"] = df["loss"] - fs
+        sub = data["loss"] - fs
+        data["suboptimality"] = sub
         f0 = tr[0, 1] if len(tr) else np.nan
-        df["rel_suboptimality"] = df["suboptimality"] / rel_scale_py(f0, fs)
-        return df
+        data["rel_suboptimality"] = sub / rel_scale_py(f0, fs)
+        return pd.DataFrame(data, copy=False)
 
 
 def classify(code: int, trace: np.ndarray, f_star: float) -> str:

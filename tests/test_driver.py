@@ -186,3 +186,32 @@ def test_a_driver_shared_by_several_rules_gives_each_rule_its_own_results(prob, 
         assert a.status == b.status
     with pytest.raises(ValueError, match="rules must include the optimizer 'rmsprop'"):
         gdbench.sweep(p, "rmsprop", [{}], steps=2, rules=rules)
+
+
+def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
+    """The step loop hands its arrays to the kernels it calls as borrowed views (no reference
+    counting per step): a view must alias its array's data, shape and strides, and every CPU
+    binding must go through one (a plain argument costs atomic instructions at every step)."""
+    from numba import njit
+
+    from gdbench.kernels.codegen import driver_source
+    from gdbench.kernels.stack import borrowed
+
+    @njit
+    def write_through(a, i, j, v):
+        b = borrowed(a)
+        b[i, j] = v
+        return b.shape[0], b.shape[1], b.strides[0], b.strides[1], b.sum()
+
+    base = np.arange(24.0).reshape(4, 6)
+    view = base[::2, 1::2]  # not contiguous: strides must survive
+    got = write_through(view, 1, 2, 100.0)
+    assert base[2, 5] == 100.0
+    assert got[:4] == (view.shape[0], view.shape[1], view.strides[0], view.strides[1])
+    assert got[4] == view.sum()
+
+    prob = gdbench.problems.make("logistic", n=20, d=3)
+    src = driver_source((OPTIMIZERS["adam"], OPTIMIZERS["gd"]), prob.definition)
+    assert "_prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(g))" in src
+    assert "_opt_step_0(_b(theta), _b(g), _b(s), lr, hpv[0], hpv[1], hpv[2])" in src
+    assert "_opt_step_1(_b(theta), _b(g), lr)" in src

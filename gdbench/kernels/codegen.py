@@ -84,6 +84,9 @@ def _tracked(mod: ModuleType) -> bool:
     return not os.path.realpath(f).startswith(_library_dirs())
 
 
+_SOURCES: dict[tuple[str, int], str] = {}
+
+
 def _source_of(mod: ModuleType) -> str:
     """The source a module was loaded from: a generated module's own text, a plugin's content
     address (its module name holds the file's sha256), else the file's text."""
@@ -92,7 +95,10 @@ def _source_of(mod: ModuleType) -> str:
         return src
     if mod.__name__.startswith("gdbench_plugin_"):
         return mod.__name__  # the file may have moved or changed since it was loaded: the name is its hash
-    return Path(mod.__file__).read_text(encoding="utf-8")
+    memo = (mod.__name__, id(mod))
+    if memo not in _SOURCES:  # the text the module was loaded from: read once per process
+        _SOURCES[memo] = Path(mod.__file__).read_text(encoding="utf-8")
+    return _SOURCES[memo]
 
 
 def dependencies(roots: tuple[ModuleType, ...]) -> list[ModuleType]:
@@ -123,7 +129,23 @@ def dependencies(roots: tuple[ModuleType, ...]) -> list[ModuleType]:
     return [seen[k] for k in sorted(seen)]
 
 
+_HASHES: dict[tuple, str] = {}
+
+
 def sources_hash(roots: tuple[ModuleType, ...]) -> str:
+    """A hash of the roots' tracked sources and the JIT settings. Memoized per process: modules do
+    not change once loaded (plugins and generated modules are named by their content)."""
+    from .. import _config
+
+    memo = (tuple((m.__name__, id(m)) for m in roots), repr(sorted(_config.JIT.items(), key=str)),
+            repr(sorted(_config.ROWS_FASTMATH)))
+    got = _HASHES.get(memo)
+    if got is None:
+        got = _HASHES[memo] = _sources_hash(roots)
+    return got
+
+
+def _sources_hash(roots: tuple[ModuleType, ...]) -> str:
     from .. import _config
 
     h = hashlib.sha256()
@@ -210,20 +232,30 @@ def is_current(modname: str, src: str) -> bool:
 
 # ------------------------------------------------------------------------------------------------ bindings
 
-def hyper_args(opt: Optimizer, params: tuple[str, ...], names: dict[str, str]) -> str:
-    """The call arguments for a rule function with these parameters (hyper-parameters by slot)."""
+def hyper_args(opt: Optimizer, params: tuple[str, ...], names: dict[str, str], borrow: bool = False) -> str:
+    """The call arguments for a rule function with these parameters (hyper-parameters by slot);
+    ``borrow``: arrays passed as :func:`~gdbench.kernels.stack.borrowed` views."""
     slot = {h: f"hpv[{i}]" for i, h in enumerate(opt.extra_names)}
-    return ", ".join(names.get(p) or slot[p] for p in params)
+    return ", ".join(borrowed_arg(names[p], borrow and p in ARRAY_NAMES) if p in names else slot[p] for p in params)
 
 
 STEP_NAMES = {"theta": "theta", "g": "g", "H": "H", "s": "s", "lr": "lr", "t": "t", "f": "f", "f_star": "f_star",
               "hp": "hprow"}
 INIT_NAMES = {"s": "s", "theta": "theta", "hp": "hprow"}
+#: the vocabulary's arrays
+ARRAY_NAMES = frozenset({"theta", "g", "H", "s", "hp"})
 
 
-def optimizer_bindings(opts: tuple[Optimizer, ...]) -> str:
+def borrowed_arg(name: str, borrow: bool) -> str:
+    """CPU drivers pass arrays to the kernels they call (not inlined) as borrowed views: no reference
+    counting per step (see :func:`gdbench.kernels.stack.borrowed`; the template imports it as ``_b``)."""
+    return f"_b({name})" if borrow else name
+
+
+def optimizer_bindings(opts: tuple[Optimizer, ...], borrow: bool = False) -> str:
     """opt_hyper / opt_needs_hessian / opt_init / opt_update: the rules' functions called with their
-    parameters by name; with several rules, the configuration's ``rid`` picks one."""
+    parameters by name; with several rules, the configuration's ``rid`` picks one. ``borrow``: pass
+    the arrays as borrowed views (CPU drivers)."""
     n = max(len(o.extra_names) for o in opts)
     hyper = "(" + "".join(f"hp[{i}], " for i in range(n)).rstrip(" ") + ")" if n else "()"
     needs = [i for i, o in enumerate(opts) if o.needs_hessian]
@@ -240,9 +272,9 @@ def optimizer_bindings(opts: tuple[Optimizer, ...]) -> str:
                 first = False
         return lines or ["    pass"]
 
-    inits = [f"_opt_init_{i}({hyper_args(o, o.init_params, INIT_NAMES)})" if o.init_params is not None else None
-             for i, o in enumerate(opts)]
-    steps = [f"_opt_step_{i}({hyper_args(o, o.step_params, STEP_NAMES)})" for i, o in enumerate(opts)]
+    inits = [f"_opt_init_{i}({hyper_args(o, o.init_params, INIT_NAMES, borrow)})" if o.init_params is not None
+             else None for i, o in enumerate(opts)]
+    steps = [f"_opt_step_{i}({hyper_args(o, o.step_params, STEP_NAMES, borrow)})" for i, o in enumerate(opts)]
     return "\n".join([
         "@inline_fn", "def opt_hyper(hp):", f"    return {hyper}", "", "",
         "@inline_fn", "def opt_needs_hessian(rid):", f"    return {needs_h}", "", "",
@@ -328,13 +360,16 @@ def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu", fused_sg
     fused = fused_sgd and hasattr(kern, "sgd_step")
     if fused:
         lines.append(import_line("_prob_sgd_step", kern.__name__, "sgd_step", device))
+    b = "_b" if device == "cpu" else ""  # borrowed array views on the CPU (no reference counting per step)
     lines += ["", "", f"FUSED_SGD = {fused}", "", "",
               "@inline_fn", "def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):",
-              "    return _prob_loss_grad(theta, X, y, prm, idx, i0, nb, g)", "", "",
+              f"    return _prob_loss_grad({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))", "", "",
               "@inline_fn", "def prob_hess(theta, X, y, prm, idx, i0, nb, H):",
-              "    _prob_hess(theta, X, y, prm, idx, i0, nb, H)" if has_h else "    pass", "", "",
+              f"    _prob_hess({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(H))" if has_h
+              else "    pass", "", "",
               "@inline_fn", "def prob_sgd_step(theta, X, y, prm, i, lr, thresh):",
-              "    return _prob_sgd_step(theta, X, y, prm, i, lr, thresh)" if fused else "    return 0.0"]
+              f"    return _prob_sgd_step({b}(theta), {b}(X), {b}(y), {b}(prm), i, lr, thresh)" if fused
+              else "    return 0.0"]
     return "\n".join(lines)
 
 
@@ -357,7 +392,7 @@ def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, *, rows: bo
     bind += ["", f"NSTATE = {max(len(o.state) for o in opts)}",
              f"NEEDS_HESSIAN = {any(o.needs_hessian for o in opts)}",
              f"IS_DATA = {prob.kind == 'data'}", f"RESTARTS = {restarts}", constants, "", "",
-             optimizer_bindings(opts), "", "",
+             optimizer_bindings(opts, borrow=device == "cpu"), "", "",
              problem_block if problem_block is not None else problem_bindings(
                  kern, rows, device, fused_sgd=device == "cpu" and bool(single) and not single.is_plugin
                  and single.name == "gd")]

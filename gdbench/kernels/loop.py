@@ -34,6 +34,7 @@ from numba import njit
 
 from gdbench._config import JIT
 from gdbench.kernels.rng import rng_normal, rng_seed, shuffle
+from gdbench.kernels.stack import borrowed as _b
 from gdbench.kernels.support import draw_start, gather_rows, record, rel_scale, touch_rows
 from gdbench.kernels.transforms import clip_grad, scheduled_lr
 
@@ -46,6 +47,27 @@ inline_fn = njit(inline="always", **JIT)
 @njit(inline="always", **JIT)
 def barrier():
     pass
+
+
+# The kernels called at every step (not inlined) receive borrowed views of the heap arrays: numba
+# would otherwise count references around each call, atomic instructions that wait for the step's
+# stores (the BIND block's calls do the same; see gdbench.kernels.stack.borrowed).
+_rng_normal, _clip_grad, _touch_rows = rng_normal, clip_grad, touch_rows
+
+
+@inline_fn
+def rng_normal(st):  # noqa: F811
+    return _rng_normal(_b(st))
+
+
+@inline_fn
+def clip_grad(g, kind, c):  # noqa: F811
+    _clip_grad(_b(g), kind, c)
+
+
+@inline_fn
+def touch_rows(X, perm, lo, nb):  # noqa: F811
+    return _touch_rows(_b(X), _b(perm), lo, nb)
 
 
 @njit(**JIT)
@@ -89,17 +111,17 @@ def opt_init(s, theta, hpv, hprow, rid):
 
 @inline_fn
 def opt_update(theta, g, H, s, hpv, hprow, lr, t, f, f_star, rid):
-    _opt_step(theta, g, lr)
+    _opt_step(_b(theta), _b(g), lr)
 
 
 @inline_fn
 def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):
-    return _prob_loss_grad(theta, X, y, prm, idx, i0, nb, g)
+    return _prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(g))
 
 
 @inline_fn
 def prob_hess(theta, X, y, prm, idx, i0, nb, H):
-    _prob_hess(theta, X, y, prm, idx, i0, nb, H)
+    _prob_hess(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(H))
 
 
 @inline_fn
