@@ -27,13 +27,26 @@ def timed(fn: Callable[[], Any], repeat: int, warmup: int = 1) -> tuple[list[flo
     return ts, out
 
 
-def timed_interleaved(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
-    """Round-robin timing (one call of each per round), so that machine noise hits all alike."""
+# Idle time before each call of a multi-threaded peer comparison. After a BLAS call OpenBLAS's
+# worker threads spin-wait for ~2^28 cycles (~0.1 s; MKL's KMP_BLOCKTIME is 200 ms) and take the
+# cores from whatever runs next: measured on a 2-core Xeon, gdbench's fused 1e6x64 gradient took
+# 37.0 ms right after a NumPy X.T @ r and 22.0 ms after 0.3 s idle (200000x512: 51.9 vs 34.7 ms).
+SETTLE_S = 0.25
+
+
+def timed_interleaved(fns: dict[str, Callable[[], Any]], repeat: int, settle: float = 0.0) -> dict[str, list[float]]:
+    """Round-robin timing (one call of each per round), so that machine noise hits all alike.
+
+    ``settle``: seconds of idle before every timed call (``SETTLE_S`` where a peer leaves
+    spinning threads behind), so no implementation is timed while another's threads still run.
+    """
     for f in fns.values():
         f()
     ts: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeat):
         for k, f in fns.items():
+            if settle > 0:
+                time.sleep(settle)
             t0 = time.perf_counter()
             f()
             ts[k].append(time.perf_counter() - t0)
