@@ -11,12 +11,13 @@ import numpy as np
 from .. import _goals
 from .._data import make_data
 from .._kernels import fused_kernel, serial_kernel
-from .._peers import np_loss_grad, stream_sum
+from .._peers import hand_linreg_grad, np_loss_grad, stream_sum
 from .._table import BenchResult, Row
 from .._timing import SETTLE_S, rel, timed_interleaved
 
 L2 = 1e-3
 ROOF = "roofline (read X once)"
+HAND = "hand-written prange kernel"
 
 
 def run(res: BenchResult, size: dict[str, Any]) -> None:
@@ -42,6 +43,9 @@ def _one(res: BenchResult, size: dict[str, Any], name: str, X: np.ndarray, y: np
         "numpy": lambda: np_loss_grad(name, theta, X, y, L2),
         "gdbench serial kernel": serial,
     }
+    g_hand = np.empty(d + 1)
+    if name == "linreg":
+        fns[HAND] = lambda: hand_linreg_grad(theta, X, y, L2, g_hand)
     ts = timed_interleaved(fns, size["rows_rep"], settle=SETTLE_S)
     f_par, f_ser = fused(), serial()
     f_np, g_np = np_loss_grad(name, theta, X, y, L2)
@@ -61,3 +65,10 @@ def _one(res: BenchResult, size: dict[str, Any], name: str, X: np.ndarray, y: np
     res.rows.append(_goals.apply(row, "numpy_d64") if name == "linreg" and d == 64 else row)
     res.rows.append(Row(bench, "gdbench serial kernel", "s", ts["gdbench serial kernel"],
                         statistics.median(ts["gdbench serial kernel"]) / gd_med))
+    if HAND in ts:
+        f_h = hand_linreg_grad(theta, X, y, L2, g_hand)
+        ok = rel(f_h, f_par) < 1e-9 and np.max(np.abs(g_hand - g_par)) <= 1e-9 * np.max(np.abs(g_hand))
+        t_h = statistics.median(ts[HAND])
+        res.rows.append(Row(bench, HAND, "s", ts[HAND], t_h / gd_med if ok else None,
+                            note=f"{statistics.median(ts[ROOF]) / t_h:.2f} of the roofline"
+                                 + ("" if ok else " UNEQUAL")))
