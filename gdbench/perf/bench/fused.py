@@ -13,7 +13,7 @@ from .._data import make_data
 from .._kernels import fused_kernel, serial_kernel
 from .._peers import hand_linreg_grad, np_loss_grad, stream_sum
 from .._table import BenchResult, Row
-from .._timing import SETTLE_S, rel, timed_interleaved
+from .._timing import rel, timed_interleaved
 
 L2 = 1e-3
 ROOF = "roofline (read X once)"
@@ -46,7 +46,7 @@ def _one(res: BenchResult, size: dict[str, Any], name: str, X: np.ndarray, y: np
     g_hand = np.empty(d + 1)
     if name == "linreg":
         fns[HAND] = lambda: hand_linreg_grad(theta, X, y, L2, g_hand)
-    ts = timed_interleaved(fns, size["rows_rep"], settle=SETTLE_S)
+    ts = timed_interleaved(fns, size["rows_rep"], settle=size["settle"])
     f_par, f_ser = fused(), serial()
     f_np, g_np = np_loss_grad(name, theta, X, y, L2)
     bench = f"fused {name} loss+grad {n}x{d}"

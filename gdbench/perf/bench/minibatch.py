@@ -11,7 +11,7 @@ from .._data import bare_problem, make_data
 from .._kernels import driver_batches
 from .._peers import numpy_adam_epoch, torch, torch_adam_epoch
 from .._table import BenchResult, Row
-from .._timing import SETTLE_S, rel, timed_interleaved
+from .._timing import rel, timed_interleaved
 
 
 def run(res: BenchResult, size: dict[str, Any]) -> None:
@@ -34,7 +34,7 @@ def run(res: BenchResult, size: dict[str, Any]) -> None:
         fns[f"torch {th.__version__} (CPU)"] = lambda: torch_adam_epoch(th, Xt, yt, lam, bt, lr)
     else:
         res.notes.append("torch not installed: torch rows skipped (pip install torch)")
-    ts = timed_interleaved(fns, size["rep"], settle=SETTLE_S)
+    ts = timed_interleaved(fns, size["rep"], settle=size["settle"])
     f_gd = p.loss(run_gd().params)
     bench = f"mini-batch(64) Adam epoch linreg {n}x{d}"
     med = statistics.median(ts["gdbench"])

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _goals
 from .._data import bare_problem, make_data
 from .._table import BenchResult, Row
-from .._timing import SETTLE_S, rel, timed_interleaved
+from .._timing import rel, timed_interleaved
 
 # scikit-learn's per-sample update: w ← (1 − ηα)·w − η·dloss(p, y)·x, b ← b − η·dloss.
 # gdbench's, for f = mean loss + (λ/2)‖w‖²: w ← w − η'·(∂loss·x + λw). Same update when
@@ -48,7 +48,7 @@ def run(res: BenchResult, size: dict[str, Any]) -> None:
             return est
 
         gdbench.minimize(p, "gd", steps=10, lr=eta * lr_f, batch_size=1, record_every=0)  # compile
-        ts = timed_interleaved({"gdbench": run_gd, "sk": run_sk}, size["rep"], settle=SETTLE_S)
+        ts = timed_interleaved({"gdbench": run_gd, "sk": run_sk}, size["rep"], settle=size["settle"])
         r = run_gd()
         est = run_sk()
         theta_sk = np.append(np.ravel(est.coef_), np.ravel(est.intercept_)[0])
