@@ -37,6 +37,11 @@ JIT_PAR: dict = dict(JIT, parallel=True)
 ROWS_FASTMATH: set[str] = {"reassoc", "contract", "nsz"} | (set(FASTMATH) if FASTMATH else set())
 JIT_ROWS: dict = dict(JIT, fastmath=ROWS_FASTMATH)
 
+#: The fused single-row SGD step: FMA contraction only. With reassociation as well, LLVM's choices
+#: for this small function differed between a compiling process and one loading numba's disk
+#: cache, and so did the bits of every SGD run (see problems/linear_kernels.sgd_step).
+JIT_SGD: dict = dict(JIT, fastmath={"contract"} | (set(FASTMATH) if FASTMATH else set()))
+
 #: The fused full-batch kernels: JIT_ROWS, parallel over row blocks.
 JIT_ROWS_PAR: dict = dict(JIT_ROWS, parallel=True)
 

@@ -215,3 +215,43 @@ def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
     assert "_prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(g))" in src
     assert "_opt_step_0(_b(theta), _b(g), _b(s), lr, hpv[0], hpv[1], hpv[2])" in src
     assert "_opt_step_1(_b(theta), _b(g), lr)" in src
+
+
+_SAME_BITS_SCRIPT = r"""
+import hashlib, sys
+import numpy as np
+import gdbench
+from gdbench.perf._data import bare_problem
+
+rng = np.random.default_rng(5)
+X = rng.standard_normal((3000, 24))
+y = X @ rng.standard_normal(24) + 0.1 * rng.standard_normal(3000)
+yc = np.where(y > np.median(y), 1.0, -1.0)
+out = []
+for name, yy in (("linreg", y), ("logistic", yc)):
+    p = bare_problem(name, X, yy, 1e-3)
+    for rule, b, steps in (("gd", 1, 9000), ("adam", 4, 3000), ("gd", None, 200)):
+        r = gdbench.minimize(p, rule, steps=steps, lr=1e-2, batch_size=b, seed=3, record_every=0)
+        out.append(f"{name} {rule} {b} " + hashlib.sha1(r.params.tobytes()).hexdigest())
+    s = gdbench.sweep(p, "gd", [{"lr": 1e-2}], steps=50, record_every=0, rows=True)
+    out.append(f"{name} rows " + hashlib.sha1(s.theta.tobytes()).hexdigest())
+print("\n".join(out))
+"""
+
+
+def test_a_compiling_process_and_one_loading_the_disk_cache_give_the_same_bits(tmp_path):
+    """Same seed => same bits also across processes: the process that compiles the kernels and a
+    later one that loads them from numba's disk cache. (The fused SGD step once failed this: with
+    reassociation allowed, LLVM's code for it differed between the two.)"""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "gd"), NUMBA_CACHE_DIR=str(tmp_path / "nb"))
+    runs = [subprocess.run([sys.executable, "-c", _SAME_BITS_SCRIPT], env=env, capture_output=True, text=True,
+                           timeout=600) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-3000:]
+    first, second = (r.stdout.strip().split("\n") for r in runs)
+    assert len(first) == 8
+    assert first == second

@@ -17,7 +17,7 @@ import importlib
 import numpy as np
 from numba import njit, prange
 
-from gdbench._config import JIT, JIT_ROWS, JIT_ROWS_PAR, ROW_BLOCKS
+from gdbench._config import JIT, JIT_ROWS, JIT_ROWS_PAR, JIT_SGD, ROW_BLOCKS
 from gdbench.problems._linear import finish_l2, sum_row_blocks
 
 # --- BIND BEGIN ---
@@ -135,20 +135,48 @@ def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
     return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
 
 
-@njit(**JIT_ROWS)
+@njit(**JIT_SGD)
 def sgd_step(theta, X, y, prm, i, lr, thresh):
     """Plain SGD on row i, fused as scikit-learn's loop is: one pass for z = xᵢᵀw + b (and ‖w‖²),
     one for θ ← θ − lr·(∂ℓ/∂z·[xᵢ, 1] + λ·[w, 0]). Returns fᵢ(θ) before the step; when it is
     not ≤ ``thresh`` (diverged) θ is left as it is. The same step as ``loss_grad`` on the one row
-    followed by the ``gd`` rule, to rounding (the update is contracted to FMAs)."""
+    followed by the ``gd`` rule, to rounding.
+
+    Compiled without reassociation (``JIT_SGD``), unlike the other row kernels: with it, this
+    small function came out of a freshly compiling process with other bits than out of numba's
+    disk cache (SGD runs differed between the first and every later process). Its sums are split
+    by hand instead, into 8 partial sums in a fixed order (j mod 8): independent chains that keep
+    the FMA units busy, the same bits however it is compiled."""
     d = X.shape[1]
     lam = prm[0]
     xi = X[i]
-    z = theta[d]
-    reg = 0.0
-    for j in range(d):
-        z += xi[j] * theta[j]
-        reg += theta[j] * theta[j]
+    z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = 0.0
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
+    d8 = d - d % 8
+    for j in range(0, d8, 8):
+        t0, t1, t2, t3 = theta[j], theta[j + 1], theta[j + 2], theta[j + 3]
+        t4, t5, t6, t7 = theta[j + 4], theta[j + 5], theta[j + 6], theta[j + 7]
+        z0 += xi[j] * t0
+        z1 += xi[j + 1] * t1
+        z2 += xi[j + 2] * t2
+        z3 += xi[j + 3] * t3
+        z4 += xi[j + 4] * t4
+        z5 += xi[j + 5] * t5
+        z6 += xi[j + 6] * t6
+        z7 += xi[j + 7] * t7
+        q0 += t0 * t0
+        q1 += t1 * t1
+        q2 += t2 * t2
+        q3 += t3 * t3
+        q4 += t4 * t4
+        q5 += t5 * t5
+        q6 += t6 * t6
+        q7 += t7 * t7
+    for j in range(d8, d):
+        z0 += xi[j] * theta[j]
+        q0 += theta[j] * theta[j]
+    z = theta[d] + (((z0 + z1) + (z2 + z3)) + ((z4 + z5) + (z6 + z7)))
+    reg = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
     f = row_loss(z, y[i], prm) + 0.5 * lam * reg
     if not (f <= thresh):
         return f
