@@ -92,10 +92,7 @@ ALLOC_ANALYTIC = """    theta = cuda.local.array(D_, np.float64)
             s[j, i] = 0.0
     st = cuda.local.array(2, np.uint64)
     perm = scr.perm_row
-    gather = False
-    Xg = X
-    yg = y
-    rows = perm
+    ahead = 0
     ws = 0"""
 
 ALLOC_DATA = """    theta = cuda.shared.array(D_, np.float64)
@@ -115,10 +112,7 @@ ALLOC_DATA = """    theta = cuda.shared.array(D_, np.float64)
         if not full:
             for i in range(n):
                 perm[i] = i
-    gather = False
-    Xg = X
-    yg = y
-    rows = perm
+    ahead = 0
     ws = (part, fsh, tid)"""
 
 BLOCK_REDUCTION = '''

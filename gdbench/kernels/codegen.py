@@ -494,10 +494,7 @@ TINY_ALLOC = """    D = D_  # a compile-time constant: every loop over θ unroll
             s[j, i] = 0.0
     st = np.empty(2, dtype=np.uint64)
     perm = np.arange(n)
-    gather = False
-    Xg = X
-    yg = y
-    rows = perm
+    ahead = 0
     ws = 0"""
 
 

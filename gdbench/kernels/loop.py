@@ -33,13 +33,14 @@ import numpy as np
 from numba import njit
 
 from gdbench._config import JIT
+from gdbench.kernels.prefetch import prefetch_row
 from gdbench.kernels.rng import rng_normal, rng_seed, shuffle
 from gdbench.kernels.stack import borrowed as _b
-from gdbench.kernels.support import draw_start, gather_rows, record, rel_scale, touch_rows
+from gdbench.kernels.support import draw_start, record, rel_scale
 from gdbench.kernels.transforms import clip_grad, scheduled_lr
 
 # --- DEVICE BEGIN ---
-#: CPU-only row prefetch and epoch-ordered gathering (pruned at compile time elsewhere)
+#: CPU-only software prefetch of the rows ahead (pruned at compile time elsewhere)
 PREFETCH = True
 inline_fn = njit(inline="always", **JIT)
 
@@ -52,7 +53,7 @@ def barrier():
 # The kernels called at every step (not inlined) receive borrowed views of the heap arrays: numba
 # would otherwise count references around each call, atomic instructions that wait for the step's
 # stores (the BIND block's calls do the same; see gdbench.kernels.stack.borrowed).
-_rng_normal, _clip_grad, _touch_rows = rng_normal, clip_grad, touch_rows
+_rng_normal, _clip_grad = rng_normal, clip_grad
 
 
 @inline_fn
@@ -66,8 +67,9 @@ def clip_grad(g, kind, c):  # noqa: F811
 
 
 @inline_fn
-def touch_rows(X, perm, lo, nb):  # noqa: F811
-    return _touch_rows(_b(X), _b(perm), lo, nb)
+def prefetch_rows(X, perm, lo, hi):
+    for i in range(lo, hi):
+        prefetch_row(X, perm[i])
 
 
 @njit(**JIT)
@@ -130,12 +132,10 @@ def prob_sgd_step(theta, X, y, prm, i, lr, thresh):
 # --- BIND END ---
 
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
-#: batches of at most this many rows read the next batch's rows one step ahead (see touch_rows)
-TOUCH_ROWS = 16
-#: mini-batches of at most GATHER_MAX_BATCH rows on data of at most GATHER_MAX_ELEMENTS (n·d;
-#: 128 MB of float64) read an epoch-ordered copy of the data (see run_config)
-GATHER_MAX_BATCH = 16
-GATHER_MAX_ELEMENTS = 1 << 24
+#: batches of at most this many rows have the rows of a later batch prefetched at each step,
+#: PREFETCH_ROWS rows ahead (SGD: 8 steps ahead; a batch of 16: the next batch)
+PREFETCH_MAX_BATCH = 16
+PREFETCH_ROWS = 8
 #: restarts on stall: not once the best loss is within this share of the initial gap of f*
 STALL_FLOOR = 1e-8
 
@@ -168,14 +168,10 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     s = np.zeros((NSTATE, D))
     st = np.empty(2, dtype=np.uint64)
     perm = np.arange(n)
-    # small mini-batches (SGD) read the rows of an epoch-shuffled copy of (X, y) in order: the
-    # copy is one pass of independent loads per epoch, after which no step waits on a cache miss
-    # for a randomly placed row (same rows, same order: bit-identical results). Larger batches
-    # already overlap their rows' misses, and the copy would double their memory traffic.
-    gather = (not full) and b <= GATHER_MAX_BATCH and X.shape[0] * X.shape[1] <= GATHER_MAX_ELEMENTS
-    Xg = np.empty((n if gather else 0, X.shape[1]))
-    yg = np.empty(n if gather else 0)
-    rows = np.arange(n)
+    # small mini-batches (SGD) ask for the rows of a later step while this one computes, so no
+    # step waits on the cache miss of its randomly placed rows; larger batches overlap their
+    # rows' misses by themselves
+    ahead = max(1, PREFETCH_ROWS // b) * b if (not full) and b <= PREFETCH_MAX_BATCH else 0
     ws = 0
     # --- ALLOC END ---
     hprow = cfg.hp[k]
@@ -202,12 +198,8 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         opt_init(s, theta, hpv, hprow, rid)
         if IS_DATA and not full:  # (IS_DATA first: analytic drivers drop the estimator code at compile time)
             shuffle(perm, st)
-            if PREFETCH:
-                if gather:
-                    gather_rows(X, y, perm, Xg, yg)
     barrier()
     pos = 0
-    sink = 0.0
     fused = False
 
     f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
@@ -241,28 +233,17 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             if pos >= n:
                 if leader:
                     shuffle(perm, st)
-                    if PREFETCH:
-                        if gather:
-                            gather_rows(X, y, perm, Xg, yg)
                 barrier()
                 pos = 0
             nb = min(b, n - pos)
+            if PREFETCH:
+                if ahead > 0 and pos + ahead < n:
+                    prefetch_rows(X, perm, pos + ahead, min(pos + ahead + nb, n))
             fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
             if fused:  # θ is updated here, unless the row's loss says the run diverged
                 lr_t = scheduled_lr(lr, skind, sp1, sp2, tl)
-                if gather:
-                    fb = prob_sgd_step(theta, Xg, yg, prm, pos, lr_t, thresh)
-                else:
-                    if PREFETCH:
-                        if pos + 1 < n:
-                            sink += touch_rows(X, perm, pos + 1, 1)
-                    fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh)
-            elif PREFETCH and gather:
-                fb = prob_loss_grad(theta, Xg, yg, prm, rows, pos, nb, g, ws)
+                fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh)
             else:
-                if PREFETCH:
-                    if nb <= TOUCH_ROWS and pos + nb < n:
-                        sink += touch_rows(X, perm, pos + nb, min(nb, n - pos - nb))
                 fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g, ws)
             if NEEDS_HESSIAN:
                 if need_h:
@@ -356,9 +337,6 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         use_best = RESTARTS and rkind != 0 and code != DIVERGED
         for i in range(D):
             out.theta[k, i] = best[i] if use_best else theta[i]
-        if PREFETCH:
-            if sink == 1.2345e-300:  # never true; keeps the prefetch loads alive
-                out.nrec[k] = -1
         out.nrec[k] = r
         out.status[k] = code
         out.steps_done[k] = t

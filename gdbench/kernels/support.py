@@ -1,5 +1,5 @@
-"""Pair-independent helpers of the step loop: row gathering and prefetch (CPU), trace records,
-the relative-suboptimality scale, and drawing a start.
+"""Pair-independent helpers of the step loop: trace records, the relative-suboptimality scale,
+and drawing a start.
 
 They live apart from :mod:`gdbench.kernels.loop` so that they are compiled and cached once,
 not once per generated (optimizer, problem) driver: that alone cut the cold compile of a pair
@@ -39,35 +39,6 @@ def draw_start(theta, center, a, b, kind, st):
             theta[i] = a[i] + b[i] * rng_normal(st)
         else:
             theta[i] = center[i]
-
-
-@njit(**JIT)
-def gather_rows(X, y, perm, Xg, yg):
-    """Xg[i] = X[perm[i]], yg[i] = y[perm[i]]."""
-    d = X.shape[1]
-    for i in range(perm.shape[0]):
-        r = perm[i]
-        for j in range(d):
-            Xg[i, j] = X[r, j]
-        yg[i] = y[r]
-
-
-@njit(**JIT)
-def touch_rows(X, perm, lo, nb):
-    """Load one element per 64-byte line of the rows perm[lo:lo+nb] and return their sum.
-
-    A software prefetch: for SGD on shuffled rows the next row's cache misses (~100s of ns from
-    L3/DRAM) otherwise sit on the critical path of every step; these loads do not depend on the
-    current step, so the CPU issues them while it computes. The caller keeps the sum alive."""
-    s = 0.0
-    if X.ndim != 2 or X.shape[1] == 0:
-        return s
-    d = X.shape[1]
-    for jj in range(nb):
-        i = perm[lo + jj]
-        for j in range(0, d, 8):
-            s += X[i, j]
-    return s
 
 
 @njit(**JIT)
