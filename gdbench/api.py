@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,20 +22,9 @@ class Result:
     status: str  # converged | max_steps | diverged | stalled
     trace: pd.DataFrame  # step, loss, grad_norm, dist_to_opt, suboptimality, rel_suboptimality
     steps: int  # steps taken
+    loss: float  # f(θ_final)
     wall_s: float  # run time, compilation excluded (includes recording)
     compile_s: float  # compile or cache-load time paid by this call
-    _problem: Problem | None = field(default=None, repr=False, compare=False)
-    _loss: float | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def loss(self) -> float:
-        """f(θ_final) over all rows (NaN when θ is not finite). Computed on first access: a full
-        pass over the data that a caller who only wants ``params`` does not pay."""
-        if self._loss is None:
-            theta = self.params
-            self._loss = (self._problem.loss(theta) if self._problem is not None and np.isfinite(theta).all()
-                          else float("nan"))
-        return self._loss
 
     @property
     def ns_per_step(self) -> float:
@@ -85,7 +74,7 @@ def minimize(
         status=res.status[0],
         trace=res.trace_frame(0),
         steps=int(res.steps_done[0]),
+        loss=problem.loss(theta) if np.isfinite(theta).all() else float("nan"),
         wall_s=res.wall_s,
         compile_s=res.compile_s,
-        _problem=problem,
     )
