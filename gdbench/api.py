@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ class Result:
     status: str  # converged | max_steps | diverged | stalled
     trace: pd.DataFrame  # step, loss, grad_norm, dist_to_opt, suboptimality, rel_suboptimality
     steps: int  # steps taken
-    loss: float  # f(θ_final)
+    loss: float  # f(θ_final) over all rows (NaN when θ is not finite)
     wall_s: float  # run time, compilation excluded (includes recording)
     compile_s: float  # compile or cache-load time paid by this call
 
@@ -69,12 +70,15 @@ def minimize(
     res = sweep(problem, optimizer, [cfg], steps=steps, record_every=record_every, stop_tol=stop_tol, x0=x0,
                 device=device)
     theta = res.theta[0].copy()
+    loss = float(res.loss[0])  # the driver's own last full evaluation at θ: no extra pass over the data
+    if math.isnan(loss) and np.isfinite(theta).all():  # a diverged run's last finite iterate
+        loss = problem.loss(theta)
     return Result(
         params=theta,
         status=res.status[0],
         trace=res.trace_frame(0),
         steps=int(res.steps_done[0]),
-        loss=problem.loss(theta) if np.isfinite(theta).all() else float("nan"),
+        loss=loss,
         wall_s=res.wall_s,
         compile_s=res.compile_s,
     )

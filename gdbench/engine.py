@@ -70,6 +70,7 @@ class SweepResult:
     status: list[str] = field(default_factory=list)
     theta_start: np.ndarray | None = None  # (K, D) the start each configuration actually used
     restarts: np.ndarray | None = None  # (K,) restarts made
+    loss: np.ndarray | None = None  # (K,) f at ``theta`` from the driver's last full evaluation (NaN: diverged)
 
     def trace_frame(self, k: int) -> pd.DataFrame:
         """Configuration k's records, with suboptimality columns (``restarts`` when a policy is on)."""
@@ -196,7 +197,7 @@ def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any
     C = len(TRACE_COLUMNS) + (D if D <= TRACE_THETA_DIM else 0)
     out = Outputs(theta=np.empty((K, D)), trace=np.full((K, R, C), np.nan), nrec=np.zeros(K, dtype=np.int64),
                   status=np.zeros(K, dtype=np.int64), steps_done=np.zeros(K, dtype=np.int64),
-                  theta_start=np.empty((K, D)), restarts=np.zeros(K, dtype=np.int64))
+                  theta_start=np.empty((K, D)), restarts=np.zeros(K, dtype=np.int64), loss=np.full(K, np.nan))
     has_xs = problem.x_star is not None
     prob = ProblemArrays(X=problem.X, y=problem.y, prm=problem.prm, f_star=float(problem.f_star),
                          x_star=problem.x_star if has_xs else np.zeros(D), has_xstar=has_xs)
@@ -323,6 +324,6 @@ def sweep(
         wall = time.perf_counter() - t0
 
     res = SweepResult(problem, opt, normalized, out.theta, out.trace, out.nrec, out.status, out.steps_done, wall,
-                      compile_s, T, theta_start=out.theta_start, restarts=out.restarts)
+                      compile_s, T, theta_start=out.theta_start, restarts=out.restarts, loss=out.loss)
     res.status = [classify(out.status[k], out.trace[k, : out.nrec[k]], problem.f_star) for k in range(K)]
     return res

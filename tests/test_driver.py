@@ -98,6 +98,39 @@ def test_record_every_zero_still_detects_divergence():
     assert r.status[0] == "diverged" and r.status[1] == "max_steps" and r.nrec.tolist() == [0, 0]
 
 
+@pytest.mark.parametrize("name, kw", [
+    ("linreg", dict(batch_size=1, record_every=0)),          # fused SGD, the loss-only end-of-run pass
+    ("logistic", dict(batch_size=4, record_every=0)),
+    ("hinge", dict(batch_size=None, record_every=7)),        # the last record (at the last step)
+    ("logistic", dict(batch_size=1, record_every=0, stop_tol=0.0)),
+    ("six_hump_camel", dict(record_every=0, init={"dist": "uniform", "low": -2.0, "high": 2.0},
+                            restart={"every": 40})),         # restarts: the best iterate's loss
+    ("rosenbrock", dict(record_every=10, init={"dist": "uniform", "low": -2.0, "high": 2.0},
+                        restart={"on": "stall", "window": 20})),
+])
+def test_result_loss_is_the_loss_of_the_returned_params(name, kw):
+    """Result.loss comes from the driver's own last full evaluation (no pass of its own): it is
+    f(params) over all rows, for records or none, mini-batches, the fused SGD step and restarts."""
+    p = small_problem(name)
+    lr = 1e-4 if name == "rosenbrock" else 0.01
+    r = gdbench.minimize(p, "gd" if name != "six_hump_camel" else "adam", steps=333, lr=lr, seed=4, **kw)
+    assert r.status in ("max_steps", "stalled", "converged")
+    assert r.loss == pytest.approx(p.loss(r.params), rel=1e-13, abs=1e-15)
+    if kw.get("record_every"):
+        assert r.trace["loss"].iloc[-1] == r.loss or "restart" in kw
+
+
+def test_result_loss_of_a_diverged_run():
+    """A diverged run's loss is f at its returned iterate when that is finite, else NaN."""
+    p = gdbench.problems.quadratic(d=3, L=1.0)
+    r = gdbench.minimize(p, "gd", steps=2000, lr=2.5, record_every=0)
+    assert r.status == "diverged"
+    assert (np.isnan(r.loss) and not np.isfinite(r.params).all()) or r.loss == p.loss(r.params)
+    q = small_problem("linreg")
+    s = gdbench.minimize(q, "gd", steps=300, lr=1e6, batch_size=1, record_every=0)
+    assert s.status == "diverged" and np.isfinite(s.params).all() and s.loss == q.loss(s.params)
+
+
 @pytest.mark.parametrize(
     "kw, match",
     [

@@ -118,6 +118,12 @@ ALLOC_DATA = """    theta = cuda.shared.array(D_, np.float64)
 BLOCK_REDUCTION = '''
 
 @inline_fn
+def prob_loss(th, X, y, prm, perm, i0, nb, g, ws):
+    """f alone: the block reduction of ``prob_loss_grad`` (g is written too)."""
+    return prob_loss_grad(th, X, y, prm, perm, i0, nb, g, ws)
+
+
+@inline_fn
 def prob_loss_grad(th, X, y, prm, perm, i0, nb, g, ws):
     """f over the rows (all when nb < 0, else perm[i0:i0+nb]); ∇f into g (shared). All threads."""
     part = ws[0]

@@ -360,10 +360,17 @@ def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu", fused_sg
     fused = fused_sgd and hasattr(kern, "sgd_step")
     if fused:
         lines.append(import_line("_prob_sgd_step", kern.__name__, "sgd_step", device))
+    lo = "loss_only_rows" if rows else "loss_only"
+    loss_only = hasattr(kern, lo)
+    if loss_only:
+        lines.append(import_line("_prob_loss", kern.__name__, lo, device, sim_direct=False))
     b = "_b" if device == "cpu" else ""  # borrowed array views on the CPU (no reference counting per step)
     lines += ["", "", f"FUSED_SGD = {fused}", "", "",
               "@inline_fn", "def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):",
               f"    return _prob_loss_grad({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))", "", "",
+              "@inline_fn", "def prob_loss(theta, X, y, prm, idx, i0, nb, g, ws):",
+              f"    return _prob_loss({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))" if loss_only
+              else "    return prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws)", "", "",
               "@inline_fn", "def prob_hess(theta, X, y, prm, idx, i0, nb, H):",
               f"    _prob_hess({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(H))" if has_h
               else "    pass", "", "",

@@ -24,7 +24,10 @@ writes records, and ``barrier()`` separates phases. On the CPU the block is one 
 loop. Estimators, schedules, clipping, recording and statuses therefore change in one place.
 
 Status codes: 0 max_steps, 1 converged, 2 diverged. Trace columns per record: step, loss,
-grad_norm, dist_to_x* (NaN where x* is unknown), restarts so far, [θ for small D].
+grad_norm, dist_to_x* (NaN where x* is unknown), restarts so far, [θ for small D]. ``out.loss``
+is f over all rows at the iterate returned, from the driver's own last full evaluation (the last
+record, or the end-of-run check without records), so that no caller pays another pass over the
+data for it; NaN for a diverged run (its last full evaluation, if any, is not at that iterate).
 """
 
 import math
@@ -122,6 +125,11 @@ def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):
 
 
 @inline_fn
+def prob_loss(theta, X, y, prm, idx, i0, nb, g, ws):
+    return prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws)
+
+
+@inline_fn
 def prob_hess(theta, X, y, prm, idx, i0, nb, H):
     _prob_hess(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(H))
 
@@ -202,7 +210,10 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     pos = 0
     fused = False
 
-    f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+    if record_every > 0:
+        f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+    else:  # no record: the loss alone (a data problem's kernel skips the gradient's pass)
+        f0 = prob_loss(theta, X, y, prm, perm, 0, -1, gfull, ws)
     scale = rel_scale(f0, f_star)
     thresh = f_star + bud.div_factor * scale
     r = 0
@@ -216,6 +227,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         code = DIVERGED
     # restarts: the best iterate so far (by the full loss, at records and restarts)
     best_f = f0
+    f_end = f0  # f over all rows at θ as of the last full evaluation
     if RESTARTS and rkind != 0 and leader:
         for i in range(D):
             best[i] = theta[i]
@@ -273,6 +285,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 next_rec = min(next_rec + record_every, steps)
                 f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
                 evaluated = True
+                f_end = f
                 if leader:
                     record(out.trace, k, r, t, f, gfull, theta, prob.x_star, prob.has_xstar, nres)
                 r += 1
@@ -295,7 +308,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 restart = True
             if RESTARTS and restart and code == MAX_STEPS and t < steps:
                 if not evaluated:  # a periodic restart between records: is this iterate the best so far?
-                    f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+                    f = prob_loss(theta, X, y, prm, perm, 0, -1, gfull, ws)
                     if f < best_f:
                         best_f = f
                         if leader:
@@ -312,6 +325,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                     opt_init(s, theta, hpv, hprow, rid)
                 barrier()
                 f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+                f_end = f
                 thresh = max(thresh, f_star + bud.div_factor * rel_scale(f, f_star))
                 if f < best_f:
                     best_f = f
@@ -325,7 +339,8 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             next_ev = min(next_rec, next_res)
     if code == MAX_STEPS and record_every <= 0:
         # no records: still report whether the last iterate is finite
-        fl = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
+        fl = prob_loss(theta, X, y, prm, perm, 0, -1, gfull, ws)
+        f_end = fl
         if not (fl <= thresh):
             code = DIVERGED
         elif RESTARTS and rkind != 0 and fl < best_f:
@@ -337,6 +352,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
         use_best = RESTARTS and rkind != 0 and code != DIVERGED
         for i in range(D):
             out.theta[k, i] = best[i] if use_best else theta[i]
+        out.loss[k] = best_f if use_best else (f_end if code != DIVERGED else math.nan)
         out.nrec[k] = r
         out.status[k] = code
         out.steps_done[k] = t

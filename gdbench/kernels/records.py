@@ -40,6 +40,7 @@ Outputs = namedtuple("Outputs", [
     "steps_done",   # (K,) steps taken, over all restarts
     "theta_start",  # (K, D) the start actually used
     "restarts",     # (K,) restarts made
+    "loss",         # (K,) f over all rows at the returned iterate (driver's last full evaluation; NaN: diverged)
 ])
 
 #: device scratch memory (GPU data kernels: one row permutation per stochastic configuration)

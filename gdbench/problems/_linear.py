@@ -23,6 +23,16 @@ def finish_l2(theta, g, f, m, s, lam):
 
 
 @njit(**JIT_ROWS)
+def l2_loss(theta, f, m, lam):
+    """f/m + (λ/2)‖w‖²: ``finish_l2``'s value without a gradient."""
+    d = theta.shape[0] - 1
+    reg = 0.0
+    for j in range(d):
+        reg += theta[j] * theta[j]
+    return f / m + 0.5 * lam * reg
+
+
+@njit(**JIT_ROWS)
 def sum_row_blocks(acc, g):
     """g[:d+1] = Σₖ acc[k, :d+1] in block order (independent of the thread count); return the
     loss sum Σₖ acc[k, d+1]."""

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from gdbench._config import JIT, JIT_ROWS, JIT_ROWS_PAR, JIT_SGD, ROW_BLOCKS
-from gdbench.problems._linear import finish_l2, sum_row_blocks
+from gdbench.problems._linear import finish_l2, l2_loss, sum_row_blocks
 
 # --- BIND BEGIN ---
 _loss_module = importlib.import_module("gdbench.problems.linreg")  # (gdbench.problems.linreg is a factory)
@@ -71,6 +71,25 @@ def loss_grad(theta, X, y, prm, idx, i0, nb, g):
                 g[j] += c * X[i, j]
             g[d] += c
     return finish_l2(theta, g, f, m, 1.0 / m, prm[0])
+
+
+@njit(**JIT_ROWS)
+def loss_only(theta, X, y, prm, idx, i0, nb, g):
+    """f alone over the same rows as ``loss_grad`` (g is not touched): the driver's evaluations
+    that record no gradient (the start's divergence scale and the end-of-run check of an
+    unrecorded run) read each row once for a dot product and skip the gradient's axpy."""
+    n, d = X.shape
+    full = nb < 0
+    m = n if full else nb
+    b = theta[d]
+    f = 0.0
+    for jj in range(m):
+        i = jj if full else idx[i0 + jj]
+        z = b
+        for j in range(d):
+            z += X[i, j] * theta[j]
+        f += row_loss(z, y[i], prm)
+    return l2_loss(theta, f, m, prm[0])
 
 
 @njit(**JIT_ROWS)
@@ -133,6 +152,38 @@ def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
         _rows_block(theta, X, y, prm, k * n // nbk, (k + 1) * n // nbk, acc[k])
     f = sum_row_blocks(acc, g)
     return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
+
+
+@njit(**JIT_ROWS)
+def _loss_block(theta, X, y, prm, lo, hi):
+    """Σ ℓᵢ over rows lo..hi-1."""
+    d = X.shape[1]
+    b = theta[d]
+    f = 0.0
+    for i in range(lo, hi):
+        x0 = X[i]
+        z0 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+        f += row_loss(z0, y[i], prm)
+    return f
+
+
+@njit(**JIT_ROWS_PAR)
+def loss_only_rows(theta, X, y, prm, idx, i0, nb, g):
+    """``loss_only`` over all rows (nb < 0) in one parallel pass, the row blocks of
+    ``loss_grad_rows`` added in block order (independent of the thread count)."""
+    if nb >= 0:
+        return loss_only(theta, X, y, prm, idx, i0, nb, g)
+    n = X.shape[0]
+    nbk = min(ROW_BLOCKS, max(n, 1))
+    acc = np.zeros(nbk * 8)  # one cache line per block
+    for k in prange(nbk):
+        acc[8 * k] = _loss_block(theta, X, y, prm, k * n // nbk, (k + 1) * n // nbk)
+    f = 0.0
+    for k in range(nbk):
+        f += acc[8 * k]
+    return l2_loss(theta, f, n, prm[0])
 
 
 @njit(**JIT_SGD)
