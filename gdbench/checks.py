@@ -364,8 +364,15 @@ def _check_loss_pair(d: Any, p: Any) -> tuple[bool, str]:
                 fd2 = (mod.dloss(z + h, yv, *lp) - mod.dloss(z - h, yv, *lp)) / (2 * h)
                 worst2 = max(worst2, abs(mod.d2loss(z, yv, *lp) - fd2) / (1e-5 * abs(fd2) + 1e-6))
     ok = worst1 <= 1.0 and worst2 <= 1.0
-    return ok, (f"{len(zs) * len(ys)} (z, y) points: dloss worst {worst1:.2g}"
-                + (f", d2loss worst {worst2:.2g}" if hasattr(mod, "d2loss") else "") + " (≤ 1)")
+    msg = (f"{len(zs) * len(ys)} (z, y) points: dloss worst {worst1:.2g}"
+           + (f", d2loss worst {worst2:.2g}" if hasattr(mod, "d2loss") else "") + " (≤ 1)")
+    if hasattr(mod, "loss_upper"):  # a bound the fused SGD step trusts: it must never be below the loss
+        wide = np.concatenate([zs, np.geomspace(3.0, 1e8, 40), -np.geomspace(3.0, 1e8, 40), [0.0, 1.0, -1.0]])
+        below = [(z, yv) for yv in ys for z in wide if not mod.loss_upper(z, yv, *lp) >= mod.loss(z, yv, *lp)]
+        ok &= not below
+        msg += (f"; loss_upper ≥ loss at {len(wide) * len(ys)} points" if not below
+                else f"; loss_upper < loss at z={below[0][0]:.6g}, y={below[0][1]:g}")
+    return ok, msg
 
 
 def check_file(path: str) -> tuple[str, list[Check]]:

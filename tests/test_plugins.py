@@ -127,6 +127,44 @@ def test_a_loss_pair_plugin_is_a_full_data_problem(tmp_path):
     assert all(c.ok for c in check_problem(defn)), [(c.name, c.detail) for c in check_problem(defn) if not c.ok]
 
 
+def test_a_loss_upper_bound_changes_no_bit_and_a_bound_below_the_loss_fails_check(tmp_path):
+    """logistic's ``loss_upper`` spares the fused SGD step its log1p; a plugin with logistic's loss
+    and dloss but no bound runs the same SGD to the same bits, divergence included."""
+    f = write(tmp_path / "logit_nobound.py", '''
+        """Logistic loss without an upper bound (the built-in's loss and dloss)."""
+        from gdbench.problems.logistic import dloss, loss  # noqa: F401
+
+        NAME = "logit_nobound"
+        KIND = "linear"
+        TASK = "classification"
+        L2 = 1e-3
+    ''')
+    defn = gdbench.register_problem(f)
+    kw = dict(n=300, d=13, l2=1e-3, seed=3)
+    with pytest.warns(UserWarning, match="estimated"):
+        q = gdbench.problems.make("logit_nobound", **kw)
+    p = gdbench.problems.make("logistic", **kw)
+    np.testing.assert_array_equal(p.X, q.X)
+    for lr in (0.05, 3e3):  # converging, and diverging at some step
+        a = gdbench.minimize(p, "gd", steps=2000, lr=lr, batch_size=1, seed=5, record_every=0)
+        b = gdbench.minimize(q, "gd", steps=2000, lr=lr, batch_size=1, seed=5, record_every=0)
+        assert a.status == b.status and a.steps == b.steps
+        np.testing.assert_array_equal(a.params, b.params)
+    assert gdbench.minimize(p, "gd", steps=2000, lr=3e3, batch_size=1, seed=5, record_every=0).status == "diverged"
+    from gdbench.checks import check_problem
+
+    assert all(c.ok for c in check_problem(defn))
+    bad = write(tmp_path / "logit_badbound.py", f.read_text().replace("logit_nobound", "logit_badbound") + '''
+
+@njit
+def loss_upper(z, y):
+    return max(-(y * z), 0.0) + 0.5  # below log(1 + e^u) near u = 0
+'''.replace("@njit", "from numba import njit\n\n\n@njit"))
+    checks = check_problem(gdbench.register_problem(bad))
+    failed = [c for c in checks if not c.ok]
+    assert failed and "loss_upper < loss" in failed[0].detail
+
+
 def test_a_short_form_analytic_problem(tmp_path):
     f = write(tmp_path / "bowl.py", '''
         """A shifted bowl f(x) = a·‖x − c‖² with c = (1, 2). Minimum 0 at c."""

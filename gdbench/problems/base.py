@@ -8,6 +8,8 @@ installed package — in one of three forms:
 
        loss(z, y, <params>) -> ℓ        dloss(z, y, <params>) -> ∂ℓ/∂z
        d2loss(z, y, <params>) -> ∂²ℓ/∂z²  (optional: Hessian, Newton, an exact-ish f*)
+       loss_upper(z, y, <params>) -> u ≥ ℓ  (optional: a cheaper upper bound; the fused SGD step
+                                           checks divergence on it and computes ℓ only above it)
 
    with ``TASK`` ("regression" or "classification": labels ±1), ``PARAMS`` (the loss's own
    parameters, passed by name), optional ``L2`` (the default λ) and optional ``optimum(problem)
@@ -281,7 +283,7 @@ class ProblemDef:
             if "l2" in lp or any(k in DATA_PARAMS for k in lp):
                 raise ContractError(f"{where}: PARAMS are the loss's own parameters; l2 and the data parameters "
                                     f"({', '.join(DATA_PARAMS)}) are the family's")
-            for fname in ("loss", "dloss", "d2loss"):
+            for fname in ("loss", "dloss", "d2loss", "loss_upper"):
                 fn = getattr(mod, fname, None)
                 if fn is not None:
                     _check_named(where, fname, params_of(fn), ("z", "y"), list(lp))

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from gdbench._config import JIT, JIT_ROWS, JIT_ROWS_PAR, JIT_SGD, ROW_BLOCKS
+from gdbench.kernels.lanes import dot_sq_lanes
 from gdbench.problems._linear import finish_l2, l2_loss, sum_row_blocks
 
 # --- BIND BEGIN ---
@@ -27,6 +28,7 @@ _loss = njit(inline="always", **JIT_ROWS)(getattr(_loss_module.loss, "py_func", 
 _dloss = njit(inline="always", **JIT_ROWS)(getattr(_loss_module.dloss, "py_func", _loss_module.dloss))
 _d2loss = njit(inline="always", **JIT)(getattr(_loss_module.d2loss, "py_func", _loss_module.d2loss))
 HAS_D2 = True
+HAS_UPPER = False
 
 
 @njit(inline="always", **JIT_ROWS)
@@ -42,6 +44,11 @@ def row_dloss(z, yi, prm):
 @njit(inline="always", **JIT)
 def row_d2loss(z, yi, prm):
     return _d2loss(z, yi)
+
+
+@njit(inline="always", **JIT_ROWS)
+def row_loss_upper(z, yi, prm):
+    return _loss(z, yi)
 # --- BIND END ---
 
 #: rows of at most this width are processed two at a time by the fused kernel (θ loads and the
@@ -190,50 +197,35 @@ def loss_only_rows(theta, X, y, prm, idx, i0, nb, g):
 def sgd_step(theta, X, y, prm, i, lr, thresh):
     """Plain SGD on row i, fused as scikit-learn's loop is: one pass for z = xᵢᵀw + b (and ‖w‖²),
     one for θ ← θ − lr·(∂ℓ/∂z·[xᵢ, 1] + λ·[w, 0]). Returns fᵢ(θ) before the step; when it is
-    not ≤ ``thresh`` (diverged) θ is left as it is. The same step as ``loss_grad`` on the one row
+    not ≤ ``thresh`` (diverged) θ is left as it is; a loss's ``loss_upper`` may stand in for fᵢ
+    where it is ≤ ``thresh`` (the same decision, since fᵢ ≤ it). The same step as ``loss_grad`` on the one row
     followed by the ``gd`` rule, to rounding.
 
     Compiled without reassociation (``JIT_SGD``), unlike the other row kernels: with it, this
     small function came out of a freshly compiling process with other bits than out of numba's
     disk cache (SGD runs differed between the first and every later process). Its sums are split
     by hand instead, into 8 partial sums in a fixed order (j mod 8): independent chains that keep
-    the FMA units busy, the same bits however it is compiled."""
+    the FMA units busy, the same bits however it is compiled, emitted as explicit vector code
+    (:func:`gdbench.kernels.lanes.dot_sq_lanes`)."""
     d = X.shape[1]
     lam = prm[0]
-    xi = X[i]
-    z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = 0.0
-    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
     d8 = d - d % 8
-    for j in range(0, d8, 8):
-        t0, t1, t2, t3 = theta[j], theta[j + 1], theta[j + 2], theta[j + 3]
-        t4, t5, t6, t7 = theta[j + 4], theta[j + 5], theta[j + 6], theta[j + 7]
-        z0 += xi[j] * t0
-        z1 += xi[j + 1] * t1
-        z2 += xi[j + 2] * t2
-        z3 += xi[j + 3] * t3
-        z4 += xi[j + 4] * t4
-        z5 += xi[j + 5] * t5
-        z6 += xi[j + 6] * t6
-        z7 += xi[j + 7] * t7
-        q0 += t0 * t0
-        q1 += t1 * t1
-        q2 += t2 * t2
-        q3 += t3 * t3
-        q4 += t4 * t4
-        q5 += t5 * t5
-        q6 += t6 * t6
-        q7 += t7 * t7
+    z0, z1, z2, z3, z4, z5, z6, z7, q0, q1, q2, q3, q4, q5, q6, q7 = dot_sq_lanes(X, i, theta, d8)
     for j in range(d8, d):
-        z0 += xi[j] * theta[j]
+        z0 += X[i, j] * theta[j]
         q0 += theta[j] * theta[j]
     z = theta[d] + (((z0 + z1) + (z2 + z3)) + ((z4 + z5) + (z6 + z7)))
     reg = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
-    f = row_loss(z, y[i], prm) + 0.5 * lam * reg
+    # the value returned only decides divergence (f ≤ thresh): a loss with a cheaper upper bound
+    # u ≥ ℓ (logistic: max(−yz, 0) + 0.7, no log1p) returns the bound where it is ≤ thresh
+    f = (row_loss_upper(z, y[i], prm) if HAS_UPPER else row_loss(z, y[i], prm)) + 0.5 * lam * reg
+    if HAS_UPPER and not (f <= thresh):
+        f = row_loss(z, y[i], prm) + 0.5 * lam * reg
     if not (f <= thresh):
         return f
     c = row_dloss(z, y[i], prm)
     for j in range(d):
-        theta[j] -= lr * (c * xi[j] + lam * theta[j])
+        theta[j] -= lr * (c * X[i, j] + lam * theta[j])
     theta[d] -= lr * c
     return f
 

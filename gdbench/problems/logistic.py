@@ -45,6 +45,13 @@ def loss(z, y):
 
 
 @njit(**JIT)
+def loss_upper(z, y):
+    """max(−yz, 0) + 0.7 ≥ ℓ(z, y) (log1p(e^−|u|) ≤ log 2 < 0.7): the fused SGD step's divergence
+    check without the log1p (a logistic SGD step in cache: 94 -> 70 ns)."""
+    return max(-(y * z), 0.0) + 0.7
+
+
+@njit(**JIT)
 def dloss(z, y):
     return -y * _sigmoid_neg(y * z)
 
