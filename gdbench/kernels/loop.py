@@ -144,9 +144,10 @@ def prob_sgd_step(theta, X, y, prm, i, lr, thresh):
 
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
 #: batches of at most this many rows have the rows of a later batch prefetched at each step,
-#: PREFETCH_ROWS rows ahead (SGD: 8 steps ahead; batches of 8 to 64 rows: the next batch; Adam on
-#: 200000x64 with batches of 64: 39 -> 33 ms an epoch)
-PREFETCH_MAX_BATCH = 64
+#: PREFETCH_ROWS rows ahead (SGD: 8 steps ahead; batches of 8: the next batch); larger batches of
+#: a linear-family loss prefetch inside the row kernel, 8 rows ahead as they go
+#: (``linear_kernels.PREFETCH_AHEAD``): a burst of a whole next batch of 64 rows left most unfetched
+PREFETCH_MAX_BATCH = 8
 PREFETCH_ROWS = 8
 #: restarts on stall: not once the best loss is within this share of the initial gap of f*
 STALL_FLOOR = 1e-8
