@@ -299,7 +299,8 @@ def sweep(
                 opts = (opt,)
                 cfg = cfg._replace(rule=np.zeros(K, dtype=np.int64))
         restarts = bool(np.any(cfg.restart[:, 0] != 0))  # else a driver without the restart code
-        drv = driver(opts if len(opts) > 1 else opt, problem.definition, rows, problem.dim, restarts)
+        transforms = bool(np.any(cfg.noise > 0) or np.any(cfg.clip[:, 0] != 0))  # else none for noise, clipping
+        drv = driver(opts if len(opts) > 1 else opt, problem.definition, rows, problem.dim, restarts, transforms)
         scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
 
         def call(lo: int, hi: int) -> None:

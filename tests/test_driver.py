@@ -120,6 +120,29 @@ def test_result_loss_is_the_loss_of_the_returned_params(name, kw):
         assert r.trace["loss"].iloc[-1] == r.loss or "restart" in kw
 
 
+@pytest.mark.parametrize("name, batch", [("rosenbrock", None), ("quadratic", None), ("logistic", 1), ("linreg", 8)])
+def test_drivers_without_noise_and_clipping_give_the_same_bits(name, batch):
+    """Runs without gradient noise or clipping get a driver without that code (a tiny problem's θ
+    then stays in registers); next to a clipped or noisy configuration they run on the driver with
+    it: same bits either way."""
+    import sys
+
+    from gdbench.kernels.codegen import driver_name
+
+    p = small_problem(name)
+    kw = dict(steps=400, record_every=50)
+    cfg = {"lr": 1e-3, "batch_size": batch, "seed": 2}
+    plain = gdbench.sweep(p, "adam", [cfg], **kw)
+    both = gdbench.sweep(p, "adam", [cfg, {**cfg, "clip": {"norm": 0.5}}, {**cfg, "noise": 0.01}], **kw)
+    np.testing.assert_array_equal(plain.theta[0], both.theta[0])
+    np.testing.assert_array_equal(plain.trace[0], both.trace[0])
+    assert not np.array_equal(both.theta[0], both.theta[1]) and not np.array_equal(both.theta[0], both.theta[2])
+    opt = gdbench.OPTIMIZERS["adam"]
+    dim = p.dim if name in ("rosenbrock", "quadratic") else None
+    assert driver_name(opt, p.definition, dim=dim, transforms=True) in sys.modules
+    assert driver_name(opt, p.definition, dim=dim) in sys.modules
+
+
 def test_result_loss_of_a_diverged_run():
     """A diverged run's loss is f at its returned iterate when that is finite, else NaN."""
     p = gdbench.problems.quadratic(d=3, L=1.0)

@@ -42,6 +42,7 @@ def _small_memory_limit():
         p = gdbench.problems.make(name, **({"d": 2} if name == "quadratic" else {"n": 8, "d": 2}))
         for rule in ("gd", "adam", "newton"):
             gdbench.minimize(p, rule, steps=1)
+            gdbench.minimize(p, rule, steps=1, clip={"norm": 1.0})  # the driver with noise and clipping
     yield
     if before is None:
         os.environ.pop("GDBENCH_MAX_MEMORY", None)

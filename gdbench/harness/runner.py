@@ -147,23 +147,26 @@ class CompileJob:
     plugins: tuple = dataclasses.field(default=(), compare=False, hash=False)
     rules: tuple[str, ...] = ()  # the rules sharing the driver (empty: the rule's own driver)
     restarts: bool = False  # the driver variant with the restart policies compiled in
+    transforms: bool = False  # ... with gradient noise and clipping compiled in
 
     @property
-    def key(self) -> tuple[str, str, int, bool]:
+    def key(self) -> tuple[str, str, int, bool, bool]:
         """Which compiled driver: the shared one of ``rules``, else the rule's own."""
-        return "+".join(self.rules) if len(self.rules) > 1 else self.rule, self.problem, self.dim, self.restarts
+        rule = "+".join(self.rules) if len(self.rules) > 1 else self.rule
+        return rule, self.problem, self.dim, self.restarts, self.transforms
 
     def to_json(self) -> str:
         return json.dumps([self.rule, self.problem, self.dim, self.params,
-                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules), self.restarts],
-                          default=str)
+                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules), self.restarts,
+                           self.transforms], default=str)
 
     @classmethod
     def from_json(cls, line: str) -> CompileJob:
         from ..plugins import PluginSource
 
-        rule, problem, dim, params, plugins, rules, restarts = json.loads(line)
-        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules), restarts)
+        rule, problem, dim, params, plugins, rules, restarts, transforms = json.loads(line)
+        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules), restarts,
+                   transforms)
 
 
 def compile_job(task) -> CompileJob:
@@ -181,7 +184,8 @@ def compile_job(task) -> CompileJob:
     params = task.problem_params if dim else {}
     rules = task.driver_rules if task.device == "cpu" and len(task.driver_rules) > 1 else ()
     restarts = any(c.get("restart") for c in task.configs)
-    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, restarts)
+    transforms = any(c.get("noise") or c.get("clip") for c in task.configs)
+    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, restarts, transforms)
 
 
 def _pair_is_cached(job: CompileJob) -> bool:
@@ -192,7 +196,8 @@ def _pair_is_cached(job: CompileJob) -> bool:
         from ..problems import get_problem
 
         opts = tuple(map(get_optimizer, job.rules)) if job.rules else get_optimizer(job.rule)
-        return codegen.is_cached(opts, get_problem(job.problem), dim=job.dim or None, restarts=job.restarts)
+        return codegen.is_cached(opts, get_problem(job.problem), dim=job.dim or None, restarts=job.restarts,
+                                 transforms=job.transforms)
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
@@ -214,6 +219,8 @@ def compile_pair(job: CompileJob) -> tuple[str, str, float]:
     cfg: dict[str, Any] = {"lr": 1e-3}
     if job.restarts:  # compile the driver variant with the restart policies
         cfg.update(init={"dist": "normal", "scale": 1.0}, restart={"every": 1})
+    if job.transforms:  # ... with gradient noise and clipping
+        cfg.update(noise=1e-3, clip={"norm": 1.0})
     gdbench.sweep(p, job.rule, [cfg], steps=1, record_every=1, threads=1, rules=job.rules or None)
     return job.rule, job.problem, time.perf_counter() - t0
 

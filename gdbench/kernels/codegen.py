@@ -385,7 +385,7 @@ def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu", fused_sg
 
 def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, *, rows: bool = False, device: str = "cpu",
            device_block: str | None = None, alloc_block: str | None = None, problem_block: str | None = None,
-           constants: str = "", restarts: bool = False) -> str:
+           constants: str = "", restarts: bool = False, transforms: bool = False) -> str:
     """The driver source of a problem and one update rule (or several, chosen per configuration):
     the loop template with its BIND (and, for a GPU, DEVICE and ALLOC) blocks replaced."""
     opts = rules_of(opt)
@@ -401,7 +401,8 @@ def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, *, rows: bo
     single = len(opts) == 1 and opts[0]
     bind += ["", f"NSTATE = {max(len(o.state) for o in opts)}",
              f"NEEDS_HESSIAN = {any(o.needs_hessian for o in opts)}",
-             f"IS_DATA = {prob.kind == 'data'}", f"RESTARTS = {restarts}", constants, "", "",
+             f"IS_DATA = {prob.kind == 'data'}", f"RESTARTS = {restarts}", f"TRANSFORMS = {transforms}",
+             constants, "", "",
              optimizer_bindings(opts, borrow=device == "cpu"), "", "",
              problem_block if problem_block is not None else problem_bindings(
                  kern, rows, device, fused_sgd=device == "cpu" and bool(single) and not single.is_plugin
@@ -521,11 +522,13 @@ def rules_of(opt: Optimizer | tuple[Optimizer, ...]) -> tuple[Optimizer, ...]:
 
 
 def driver_name(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
-                dim: int | None = None, restarts: bool = False) -> str:
+                dim: int | None = None, restarts: bool = False, transforms: bool = False) -> str:
     """The generated module's name: one rule (``gdbench_driver_adam__logistic``) or several (a hash of
-    their keys), then the problem, and the variant (``__rows``, ``__d2`` for the tiny driver)."""
+    their keys), then the problem, and the variant (``__rows``, ``__d2`` for the tiny driver,
+    ``__restarts``, ``__transforms``)."""
     opts = rules_of(opt)
-    suffix = ("__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else "")) + ("__restarts" if restarts else "")
+    suffix = (("__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else "")) + ("__restarts" if restarts else "")
+              + ("__transforms" if transforms else ""))
     if len(opts) == 1:
         rules = key(opts[0])
     else:
@@ -534,19 +537,19 @@ def driver_name(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: 
 
 
 def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
-                  dim: int | None = None, restarts: bool = False) -> str:
+                  dim: int | None = None, restarts: bool = False, transforms: bool = False) -> str:
     if rows or not tiny(prob, dim):
-        return render(opt, prob, rows=rows, restarts=restarts)
+        return render(opt, prob, rows=rows, restarts=restarts, transforms=transforms)
     opts = rules_of(opt)
     ns = max(max(len(o.state) for o in opts), 1)
     hd = dim if any(o.needs_hessian for o in opts) else 1
     consts = f"D_ = {dim}\nNS_ = {ns}\nNSD_ = {ns * dim}\nHD_ = {hd}\nHH_ = {hd * hd}"
     return render(opt, prob, device="tiny", device_block=TINY_DEVICE, alloc_block=TINY_ALLOC, constants=consts,
-                  restarts=restarts)
+                  restarts=restarts, transforms=transforms)
 
 
 def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
-           dim: int | None = None, restarts: bool = False) -> ModuleType:
+           dim: int | None = None, restarts: bool = False, transforms: bool = False) -> ModuleType:
     """The generated CPU driver module of this pair (written and imported on first use); ``opt`` may
     be a tuple of rules sharing one driver (a suite's rules on one problem: compiled once for all).
 
@@ -554,18 +557,20 @@ def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool 
     parallel over row blocks) instead of ``loss_grad``: for few configurations on large data.
     ``dim``: the problem's dimension; analytic problems of at most ``TINY_MAX_DIM`` then get the
     tiny-problem driver (θ, g and the state in registers). ``restarts``: compile the restart
-    policies in (drivers without them are smaller and compile faster).
+    policies in; ``transforms``: gradient noise and clipping (drivers without them are smaller,
+    compile faster, and keep a tiny problem's θ in registers: 2-D Rosenbrock gd 8.8 -> 5.9 ns a step).
     """
     if rows and not hasattr(prob.kernels, "loss_grad_rows"):
         raise ValueError(f"problem {prob.name!r} has no parallel row kernel")
-    return generated(driver_name(opt, prob, rows, dim, restarts), driver_source(opt, prob, rows, dim, restarts))
+    return generated(driver_name(opt, prob, rows, dim, restarts, transforms),
+                     driver_source(opt, prob, rows, dim, restarts, transforms))
 
 
 def is_cached(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
-              dim: int | None = None, restarts: bool = False) -> bool:
+              dim: int | None = None, restarts: bool = False, transforms: bool = False) -> bool:
     """Best effort: the pair's driver is current on disk and numba has compiled it before."""
     try:
-        return is_current(driver_name(opt, prob, rows, dim, restarts),
-                          driver_source(opt, prob, rows, dim, restarts))
+        return is_current(driver_name(opt, prob, rows, dim, restarts, transforms),
+                          driver_source(opt, prob, rows, dim, restarts, transforms))
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False

@@ -97,6 +97,9 @@ NEEDS_HESSIAN = False
 IS_DATA = False
 #: restart policies compiled in (drivers without them drop that code: a smaller, faster compile)
 RESTARTS = True
+#: gradient noise and clipping compiled in (without them the step has no call to a math library,
+#: so a tiny problem's θ, g and state stay in registers across steps)
+TRANSFORMS = True
 #: plain SGD (the gd rule, one row, no noise or clipping) on a loss of the linear-model family:
 #: one fused pass for the gradient and the update (``prob_sgd_step``), as scikit-learn does
 FUSED_SGD = False
@@ -275,10 +278,10 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             t -= 1
             break
         if leader and not (FUSED_SGD and fused):
-            if sigma > 0.0:
+            if TRANSFORMS and sigma > 0.0:
                 for i in range(D):
                     g[i] += sigma * rng_normal(st)
-            if ckind != 0:
+            if TRANSFORMS and ckind != 0:
                 clip_grad(g, ckind, cval)
             opt_update(theta, g, H, s, hpv, hprow, scheduled_lr(lr, skind, sp1, sp2, tl), tl, fb, f_star, rid)
         barrier()

@@ -19,6 +19,7 @@ cache misses, vector width or thread scaling.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -131,6 +132,11 @@ def child(small: bool, name: str, reps: int) -> None:
 
     fn = build(small, name, count=True)
     loops = loops_of(name)
+    # Python's cyclic garbage collector runs at whichever allocation crosses its threshold, now and
+    # then inside a counted region (the driver call's argument unboxing allocates): thousands of
+    # instructions that made two counts of one benchmark differ by 0.19 % once. Off while counting.
+    gc.collect()
+    gc.disable()
     _callgrind.start_instrumentation()
     fn(loops)  # one instrumented, uncounted call: first-call paths out of the way
     for rep in range(reps):
