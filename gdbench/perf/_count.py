@@ -33,8 +33,11 @@ from pathlib import Path
 #: the numba target counted (valgrind must be able to execute it)
 COUNT_CPU = "x86-64-v2"
 REPS = 3
-#: loops per counted value: steps for the per-step benchmarks, else one call/epoch/sweep
-LOOPS = {"driver_step_": 20_000}
+#: loops per counted value: steps for the per-step benchmarks, else one call/epoch/sweep. The
+#: counted region also holds the call's fixed work (argument unboxing: a NRT meminfo malloc'd per
+#: array, glibc's path length depending on the heap's state), which moved 20 000 steps' count by
+#: up to 0.2 % between repetitions (~2 000 instructions); 200 000 steps make that 2e-4
+LOOPS = {"driver_step_": 200_000}
 VALGRIND = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no", "--dump-line=no",
             "--dump-instr=no", "--compress-strings=no"]
 
