@@ -35,6 +35,7 @@ from .store import atomic_write_bytes
 from .tables import estimated_optima, problem_label
 
 FLOOR = 1e-12  # relative suboptimality at or below this is drawn at it (log scale)
+_LEGEND_BELOW = (0, 0.05, 1, 0.98)  # tight_layout's rect when a figure legend sits below the panels
 
 
 def _plt():
@@ -56,9 +57,27 @@ def _styles(variants: list[str]) -> dict[str, dict[str, Any]]:
     return {v: {"color": cmap(i % 10), "linestyle": ls[(i // 10) % 4]} for i, v in enumerate(variants)}
 
 
-def _save(fig, path: Path) -> Path:
+def _lean_log_axes(fig) -> None:
+    """No minor ticks on log axes spanning more than 3 decades: a panel spanning 14 decades
+    otherwise builds ~130 unlabelled tick artists per axis, and laying them out was most of a
+    figure's cost. The grid and the labels sit at the major ticks, so the picture loses only the
+    small marks; a shorter log axis keeps them (matplotlib may label its minor ticks)."""
+    from matplotlib.ticker import NullLocator
+
+    for ax in fig.axes:
+        for axis, scale, (lo, hi) in ((ax.xaxis, ax.get_xscale(), ax.get_xlim()),
+                                      (ax.yaxis, ax.get_yscale(), ax.get_ylim())):
+            lo, hi = sorted((lo, hi))
+            if scale == "log" and lo > 0 and hi > 1e3 * lo:
+                axis.set_minor_locator(NullLocator())
+
+
+def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
+    """Lay ``fig`` out (``tight_layout`` within ``rect``), write it to ``path`` as PNG, close it."""
     import io
 
+    _lean_log_axes(fig)
+    fig.tight_layout(**({} if rect is None else {"rect": rect}))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())
@@ -77,8 +96,7 @@ def _finish_panels(fig, axes, used: int, handles: dict, variants: list, title: s
     fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
                bbox_to_anchor=(0.5, -0.01), frameon=False)
     fig.suptitle(title, y=1.0)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-    return _save(fig, path)
+    return _save(fig, path, rect=_LEGEND_BELOW)
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -156,8 +174,7 @@ def fig_convergence(runs, traces, meta, best, path: Path, *, time_axis: bool) ->
                bbox_to_anchor=(0.5, -0.01), frameon=False)
     what = "time" if time_axis else "steps"
     fig.suptitle(f"Convergence vs {what} at each optimizer's best lr: median over seeds, band = 10–90 %", y=1.0)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-    return _save(fig, path)
+    return _save(fig, path, rect=_LEGEND_BELOW)
 
 
 def fig_lr_sensitivity(runs, cells, path: Path) -> Path | None:
@@ -303,8 +320,7 @@ def fig_trajectories(runs, traces, best, path: Path) -> Path | None:
                    bbox_to_anchor=(0.5, -0.01), frameon=False)
     fig.suptitle("Iterates on the 2-D problems (best lr, or every lr for a single optimizer; first seed; "
                  "contours of f, log-spaced)", y=1.0)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.98))
-    return _save(fig, path)
+    return _save(fig, path, rect=_LEGEND_BELOW)
 
 
 def fig_performance_profile(best, target: float, path: Path) -> Path | None:
@@ -332,7 +348,6 @@ def fig_performance_profile(best, target: float, path: Path) -> Path | None:
     ax.set_title(f"Performance profile: ERT to rel. suboptimality {target:.0e} at the best lr "
                  f"({costs.shape[0]} problems)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -365,7 +380,6 @@ def fig_timing(runs, path: Path) -> Path | None:
     for ax in list(axes.flat)[len(problems):]:
         ax.set_visible(False)
     fig.suptitle("Cost per step (median over the variant's runs)", y=1.0)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -394,7 +408,6 @@ def fig_ecdf(a: Analysis, path: Path) -> Path | None:
     axes.flat[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.suptitle("Runtime ECDF at the best lr, targets 1e-1 … 1e-8, all problems (failed runs count as unsolved)",
                  y=1.0)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -469,7 +482,6 @@ def fig_kappa(a: Analysis, path: Path) -> Path | None:
     ax.set_ylabel("steps to (f − f*)/(f₀ − f*) ≤ 1e-6 (log)")
     ax.set_title("Steps to 1e-6 on quadratics against κ, beside the textbook rates")
     ax.legend(loc="upper left", frameon=False, fontsize=8)
-    fig.tight_layout()
     return _save(fig, path)
 
 

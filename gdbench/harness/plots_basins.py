@@ -119,7 +119,6 @@ def fig_basin_maps(runs: pd.DataFrame, best: pd.DataFrame, results: Path, path: 
                                        frameon=False, title="start ends in", title_fontsize=7)
     fig.suptitle("Basin maps: each pixel a start, coloured by the minimum it ends in (best lr, no restarts; "
                  "★ global minima)", y=1.0)
-    fig.tight_layout()
     return _save(fig, path)
 
 
