@@ -79,7 +79,7 @@ def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None
     _lean_log_axes(fig)
     fig.tight_layout(**({} if rect is None else {"rect": rect}))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    fig.savefig(buf, format="png")
     atomic_write_bytes(path, buf.getvalue())
     import matplotlib.pyplot as plt
 
@@ -94,7 +94,7 @@ def _finish_panels(fig, axes, used: int, handles: dict, variants: list, title: s
         ax.set_visible(False)
     order = [v for v in variants if v in handles]
     fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.suptitle(title, y=1.0)
     return _save(fig, path, rect=_LEGEND_BELOW)
 
@@ -171,7 +171,7 @@ def fig_convergence(runs, traces, meta, best, path: Path, *, time_axis: bool) ->
         ax.set_visible(False)
     order = [v for v in variants if v in handles]
     fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-               bbox_to_anchor=(0.5, -0.01), frameon=False)
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
     what = "time" if time_axis else "steps"
     fig.suptitle(f"Convergence vs {what} at each optimizer's best lr: median over seeds, band = 10–90 %", y=1.0)
     return _save(fig, path, rect=_LEGEND_BELOW)
@@ -317,7 +317,7 @@ def fig_trajectories(runs, traces, best, path: Path) -> Path | None:
     order = [v for v in variants if v in handles]
     if order:
         fig.legend([handles[v] for v in order], order, loc="lower center", ncol=min(len(order), 9),
-                   bbox_to_anchor=(0.5, -0.01), frameon=False)
+                   bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.suptitle("Iterates on the 2-D problems (best lr, or every lr for a single optimizer; first seed; "
                  "contours of f, log-spaced)", y=1.0)
     return _save(fig, path, rect=_LEGEND_BELOW)
