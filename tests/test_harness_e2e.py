@@ -100,6 +100,33 @@ def test_report_reproduces_summary_byte_for_byte(tiny, tmp_path):
     assert (copy / "summary.md").read_bytes() == before
 
 
+def test_figures_drawn_in_two_processes_equal_one_process(tiny, tmp_path, monkeypatch):
+    """make_figures forks a child that draws part of the figures: the same files, byte for byte,
+    as drawing them all here; and a child that fails leaves its share to the parent."""
+    from gdbench.harness import plots
+    from gdbench.harness.analysis import analyse
+
+    _, out = tiny
+    runs, traces, meta = load_results(out)
+    a = analyse(runs, traces, meta)
+    one = plots.make_figures(runs, traces, meta, tmp_path / "one", analysis=a, workers=1)
+    two = plots.make_figures(runs, traces, meta, tmp_path / "two", analysis=a, workers=2)
+    assert [p.name for p in one] == [p.name for p in two] and len(one) == 9
+    assert 0 < len(plots._share([(plots.fig_convergence,)] * 2 + [(plots.fig_timing,)] * 7)) < 9
+    for p, q in zip(one, two):
+        assert p.read_bytes() == q.read_bytes(), p.name
+    real, parent = plots._draw, os.getpid()
+
+    def child_fails(job):  # the forked child raises; the parent draws as usual
+        if os.getpid() != parent:
+            raise RuntimeError("child failed")
+        return real(job)
+
+    monkeypatch.setattr(plots, "_draw", child_fails)
+    three = plots.make_figures(runs, traces, meta, tmp_path / "three", analysis=a, workers=2)
+    assert [p.read_bytes() for p in three] == [p.read_bytes() for p in one]
+
+
 def test_csv_tables_give_the_same_summary(tiny, tmp_path):
     _, out = tiny
     runs, _, meta = load_results(out)

@@ -486,32 +486,121 @@ def fig_kappa(a: Analysis, path: Path) -> Path | None:
 
 
 def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any], outdir: Path,
-                 analysis: Analysis | None = None) -> list[Path]:
+                 analysis: Analysis | None = None, workers: int | None = None) -> list[Path]:
+    """Write every figure that applies to ``outdir``; returns their paths (in a fixed order).
+    ``workers`` processes draw them (default: the usable cores, at most 2): see :func:`_draw_all`."""
     from .analysis import analyse
 
     a = analysis or analyse(runs, traces, meta)
     runs, traces = a.runs, a.traces
     outdir.mkdir(parents=True, exist_ok=True)
     cells, best, target = a.cells, a.best, a.target
-    made = []
+    jobs: list[tuple[Any, ...]] = []  # (function, *arguments), in the report's order
     if not traces.empty:
         steps = traces["step"].to_numpy()
         rel = traces["rel_suboptimality"].to_numpy(dtype=float)
         by_run = {str(rid): (steps[ix], rel[ix]) for rid, ix in traces.groupby("run_id", sort=False).indices.items()}
-        made.append(fig_convergence(runs, by_run, meta, best, outdir / "convergence_steps.png", time_axis=False))
-        made.append(fig_convergence(runs, by_run, meta, best, outdir / "convergence_time.png", time_axis=True))
-    made.append(fig_lr_sensitivity(runs, cells, outdir / "lr_sensitivity.png"))
-    made.append(fig_trajectories(runs, traces, best, outdir / "trajectories.png"))
-    made.append(fig_performance_profile(best, target, outdir / "performance_profile.png"))
-    made.append(fig_timing(runs, outdir / "timing.png"))
-    made.append(fig_ecdf(a, outdir / "ecdf.png"))
-    made.append(fig_ecdf_problems(a, outdir / "ecdf_problems.png"))
-    made.append(fig_tuning(a, outdir / "tuning.png"))
-    made.append(fig_kappa(a, outdir / "theory_kappa.png"))
+        jobs.append((fig_convergence, runs, by_run, meta, best, outdir / "convergence_steps.png", False))
+        jobs.append((fig_convergence, runs, by_run, meta, best, outdir / "convergence_time.png", True))
+    jobs.append((fig_lr_sensitivity, runs, cells, outdir / "lr_sensitivity.png"))
+    jobs.append((fig_trajectories, runs, traces, best, outdir / "trajectories.png"))
+    jobs.append((fig_performance_profile, best, target, outdir / "performance_profile.png"))
+    jobs.append((fig_timing, runs, outdir / "timing.png"))
+    jobs.append((fig_ecdf, a, outdir / "ecdf.png"))
+    jobs.append((fig_ecdf_problems, a, outdir / "ecdf_problems.png"))
+    jobs.append((fig_tuning, a, outdir / "tuning.png"))
+    jobs.append((fig_kappa, a, outdir / "theory_kappa.png"))
     from .plots_basins import fig_basin_maps  # basin maps: the basins table next to outdir
 
-    made.append(fig_basin_maps(runs, best, outdir.parent, outdir / "basin_maps.png"))
+    jobs.append((fig_basin_maps, runs, best, outdir.parent, outdir / "basin_maps.png"))
+    made = _draw_all(jobs, _figure_workers() if workers is None else workers)
     return [p for p in made if p is not None]
+
+
+def _figure_workers() -> int:
+    from .._sys import usable_cores
+
+    return min(2, usable_cores())
+
+
+def _draw(job: tuple[Any, ...]) -> Path | None:
+    fn, *args = job
+    if fn is fig_convergence:
+        return fn(*args[:-1], time_axis=args[-1])
+    return fn(*args)
+
+
+#: relative drawing cost of each figure (seconds on the quick suite, basin maps on multimodal)
+_COST = {"fig_convergence": 1.4, "fig_lr_sensitivity": 1.3, "fig_basin_maps": 2.0, "fig_tuning": 1.0,
+         "fig_timing": 0.8, "fig_ecdf_problems": 0.7, "fig_ecdf": 0.5}
+
+
+def _share(jobs: list[tuple[Any, ...]]) -> list[int]:
+    """The jobs the child draws: the costliest first, each to the less loaded of the two."""
+    load = [0.0, 0.0]
+    theirs = []
+    for i in sorted(range(len(jobs)), key=lambda i: -_COST.get(jobs[i][0].__name__, 0.3)):
+        k = 0 if load[0] <= load[1] else 1
+        load[k] += _COST.get(jobs[i][0].__name__, 0.3)
+        if k == 1:
+            theirs.append(i)
+    return sorted(theirs)
+
+
+def _draw_all(jobs: list[tuple[Any, ...]], workers: int) -> list[Path | None]:
+    """Draw ``jobs`` and return their results in order. matplotlib draws in one thread, and a
+    suite's figures take about a second each, with the second core idle at the end of a run; so
+    with ``workers`` ≥ 2 on Linux a forked child (which inherits the data: nothing is pickled but
+    the paths it returns) draws about half of the work (:func:`_share`) while this process draws
+    the rest. Files are written atomically; if the child fails, dies or hangs, its jobs are drawn
+    here, so the result is the same files either way (tested)."""
+    import multiprocessing as mp
+    import sys
+    import time
+    import warnings
+
+    if workers < 2 or len(jobs) < 2 or sys.platform != "linux":
+        return [_draw(j) for j in jobs]
+    _plt()  # matplotlib imported and set up once, before the fork
+    theirs = _share(jobs)
+    mine = [i for i in range(len(jobs)) if i not in theirs]
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send([(i, None if (p := _draw(jobs[i])) is None else str(p)) for i in theirs])
+        except BaseException:  # noqa: BLE001 - the parent draws them instead
+            send.send(None)
+
+    proc = ctx.Process(target=child, daemon=True)
+    with warnings.catch_warnings():  # Python ≥ 3.12 warns of fork() in a threaded process: the
+        warnings.simplefilter("ignore", DeprecationWarning)  # child only draws, in one thread
+        proc.start()
+    send.close()
+    out: list[Path | None] = [None] * len(jobs)
+    t0 = time.perf_counter()
+    for i in mine:
+        out[i] = _draw(jobs[i])
+    got = None
+    try:
+        if recv.poll(max(60.0, 4 * (time.perf_counter() - t0))):  # a hung child: draw its share here
+            got = recv.recv()
+    except (EOFError, OSError):
+        got = None
+    finally:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        recv.close()
+    if got is None:
+        for i in theirs:
+            out[i] = _draw(jobs[i])
+    else:
+        for i, p in got:
+            out[i] = None if p is None else Path(p)
+    return out
 
 
 __all__ = ["make_figures", "trajectory", "steps_col"]
