@@ -73,13 +73,15 @@ def _lean_log_axes(fig) -> None:
 
 
 def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
-    """Lay ``fig`` out (``tight_layout`` within ``rect``), write it to ``path`` as PNG, close it."""
+    """Lay ``fig`` out (``tight_layout`` within ``rect``), write it to ``path`` as PNG, close it.
+    The PNG is cropped or grown to what was drawn (``bbox_inches="tight"``, one more layout pass):
+    without it a title wider than its panel, or a figure title, is cut at the canvas edge."""
     import io
 
     _lean_log_axes(fig)
     fig.tight_layout(**({} if rect is None else {"rect": rect}))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())
     import matplotlib.pyplot as plt
 
