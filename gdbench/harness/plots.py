@@ -497,24 +497,25 @@ def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any],
     runs, traces = a.runs, a.traces
     outdir.mkdir(parents=True, exist_ok=True)
     cells, best, target = a.cells, a.best, a.target
-    jobs: list[tuple[Any, ...]] = []  # (function, *arguments), in the report's order
+    jobs: list[tuple[Any, ...]] = []  # (function, arguments, keywords), in the report's order
     if not traces.empty:
         steps = traces["step"].to_numpy()
         rel = traces["rel_suboptimality"].to_numpy(dtype=float)
         by_run = {str(rid): (steps[ix], rel[ix]) for rid, ix in traces.groupby("run_id", sort=False).indices.items()}
-        jobs.append((fig_convergence, runs, by_run, meta, best, outdir / "convergence_steps.png", False))
-        jobs.append((fig_convergence, runs, by_run, meta, best, outdir / "convergence_time.png", True))
-    jobs.append((fig_lr_sensitivity, runs, cells, outdir / "lr_sensitivity.png"))
-    jobs.append((fig_trajectories, runs, traces, best, outdir / "trajectories.png"))
-    jobs.append((fig_performance_profile, best, target, outdir / "performance_profile.png"))
-    jobs.append((fig_timing, runs, outdir / "timing.png"))
-    jobs.append((fig_ecdf, a, outdir / "ecdf.png"))
-    jobs.append((fig_ecdf_problems, a, outdir / "ecdf_problems.png"))
-    jobs.append((fig_tuning, a, outdir / "tuning.png"))
-    jobs.append((fig_kappa, a, outdir / "theory_kappa.png"))
+        for name, time_axis in (("convergence_steps", False), ("convergence_time", True)):
+            jobs.append((fig_convergence, (runs, by_run, meta, best, outdir / f"{name}.png"),
+                         {"time_axis": time_axis}))
+    jobs.append((fig_lr_sensitivity, (runs, cells, outdir / "lr_sensitivity.png"), {}))
+    jobs.append((fig_trajectories, (runs, traces, best, outdir / "trajectories.png"), {}))
+    jobs.append((fig_performance_profile, (best, target, outdir / "performance_profile.png"), {}))
+    jobs.append((fig_timing, (runs, outdir / "timing.png"), {}))
+    jobs.append((fig_ecdf, (a, outdir / "ecdf.png"), {}))
+    jobs.append((fig_ecdf_problems, (a, outdir / "ecdf_problems.png"), {}))
+    jobs.append((fig_tuning, (a, outdir / "tuning.png"), {}))
+    jobs.append((fig_kappa, (a, outdir / "theory_kappa.png"), {}))
     from .plots_basins import fig_basin_maps  # basin maps: the basins table next to outdir
 
-    jobs.append((fig_basin_maps, runs, best, outdir.parent, outdir / "basin_maps.png"))
+    jobs.append((fig_basin_maps, (runs, best, outdir.parent, outdir / "basin_maps.png"), {}))
     made = _draw_all(jobs, _figure_workers() if workers is None else workers)
     return [p for p in made if p is not None]
 
@@ -526,10 +527,8 @@ def _figure_workers() -> int:
 
 
 def _draw(job: tuple[Any, ...]) -> Path | None:
-    fn, *args = job
-    if fn is fig_convergence:
-        return fn(*args[:-1], time_axis=args[-1])
-    return fn(*args)
+    fn, args, kwargs = job
+    return fn(*args, **kwargs)
 
 
 #: relative drawing cost of each figure (seconds on the quick suite, basin maps on multimodal)
@@ -541,9 +540,10 @@ def _share(jobs: list[tuple[Any, ...]]) -> list[int]:
     """The jobs the child draws: the costliest first, each to the less loaded of the two."""
     load = [0.0, 0.0]
     theirs = []
-    for i in sorted(range(len(jobs)), key=lambda i: -_COST.get(jobs[i][0].__name__, 0.3)):
+    cost = [_COST.get(job[0].__name__, 0.3) for job in jobs]
+    for i in sorted(range(len(jobs)), key=lambda i: -cost[i]):
         k = 0 if load[0] <= load[1] else 1
-        load[k] += _COST.get(jobs[i][0].__name__, 0.3)
+        load[k] += cost[i]
         if k == 1:
             theirs.append(i)
     return sorted(theirs)
@@ -565,7 +565,7 @@ def _draw_all(jobs: list[tuple[Any, ...]], workers: int) -> list[Path | None]:
         return [_draw(j) for j in jobs]
     _plt()  # matplotlib imported and set up once, before the fork
     theirs = _share(jobs)
-    mine = [i for i in range(len(jobs)) if i not in theirs]
+    mine = sorted(set(range(len(jobs))) - set(theirs))
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
 
