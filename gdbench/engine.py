@@ -144,10 +144,11 @@ def _max_restarts(kind: int, period: int, steps: int) -> int:
 
 
 def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any]], *, steps: int, record_every: int,
-            stop_tol: float, div_factor: float, x0: Any, rule: int = 0,
-            hp_width: int = 0) -> tuple[Configs, ProblemArrays, Budget, Outputs, list[dict[str, Any]]]:
+            stop_tol: float, div_factor: float, x0: Any, rule: int = 0, hp_width: int = 0,
+            kid: int = 0) -> tuple[Configs, ProblemArrays, Budget, Outputs, list[dict[str, Any]]]:
     """Validate and encode the configurations into the driver's records (shared by CPU and GPU).
-    ``rule``: the rule's index in a driver holding several; ``hp_width``: their widest hyper-parameter list."""
+    ``rule``: the rule's index in a driver holding several; ``hp_width``: their widest hyper-parameter
+    list; ``kid``: the problem's index in a driver holding several."""
     K, D = len(configs), problem.dim
     start = problem.x0 if x0 is None else check_start(x0, D)
     theta0 = np.tile(start, (K, 1))
@@ -200,7 +201,7 @@ def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any
                   theta_start=np.empty((K, D)), restarts=np.zeros(K, dtype=np.int64), loss=np.full(K, np.nan))
     has_xs = problem.x_star is not None
     prob = ProblemArrays(X=problem.X, y=problem.y, prm=problem.prm, f_star=float(problem.f_star),
-                         x_star=problem.x_star if has_xs else np.zeros(D), has_xstar=has_xs)
+                         x_star=problem.x_star if has_xs else np.zeros(D), has_xstar=has_xs, kid=np.int64(kid))
     cfg = Configs(theta0=theta0, hp=hp, lrs=lrs, sched=sched, clip=clip, batch=batch, noise=noise, seeds=seeds,
                   init_kind=init_kind, init_a=init_a, init_b=init_b, restart=restart,
                   rule=np.full(K, rule, dtype=np.int64))
@@ -223,6 +224,7 @@ def sweep(
     device: str = "cpu",
     rows: bool | None = None,
     rules: Sequence[Any] | None = None,
+    problems: Sequence[Any] | None = None,
 ) -> SweepResult:
     """Run every configuration for up to ``steps`` steps.
 
@@ -245,6 +247,9 @@ def sweep(
     ``rules``: run on a driver compiled for these update rules together (``optimizer`` among them):
     the same results, and one compile for a whole suite's rules on this problem (the harness does
     this; on the GPU and for the row-parallel driver the rule's own driver is used).
+    ``problems``: likewise, run on a driver compiled for these problems (registry names or
+    records, all of the problem's kind, its own definition among them): one compile of the step
+    loop for a suite's problems of one family, the same results.
     """
     from .plugins import resolve_optimizer
 
@@ -270,10 +275,22 @@ def sweep(
         if found.get(opt.name) is not opt:
             raise ValueError(f"rules must include the optimizer {opt.name!r}, got {list(found)}")
         opts = tuple(found.values())
+    defs = (problem.definition,)
+    if problems is not None and device == "cpu":
+        from .plugins import resolve_problem
+
+        named = {d.name: d for d in map(resolve_problem, problems)}
+        if named.get(problem.definition.name) is not problem.definition:
+            raise ValueError(f"problems must include the problem {problem.definition.name!r}, got {list(named)}")
+        if any(d.kind != problem.kind for d in named.values()):
+            raise ValueError(f"problems must all be of the problem's kind ({problem.kind!r}), got "
+                             f"{[(n, d.kind) for n, d in named.items()]}")
+        defs = tuple(named.values())
     cfg, prob, bud, out, normalized = prepare(problem, opt, configs, steps=steps, record_every=record_every,
                                               stop_tol=stop_tol, div_factor=div_factor, x0=x0,
                                               rule=[o.name for o in opts].index(opt.name),
-                                              hp_width=max(len(o.extra_names) for o in opts))
+                                              hp_width=max(len(o.extra_names) for o in opts),
+                                              kid=defs.index(problem.definition))
 
     if device == "cuda":
         from .cuda import require_cuda
@@ -295,12 +312,14 @@ def sweep(
         rows = bool(rows) and hasattr(kern, "loss_grad_rows")
         if rows:
             T = 1  # the threads work inside each gradient instead
-            if len(opts) > 1:  # the row-parallel drivers stay one per pair (rare: large data, few configs)
-                opts = (opt,)
+            if len(opts) > 1 or len(defs) > 1:  # the row-parallel drivers stay one per pair (rare: large data)
+                opts, defs = (opt,), (problem.definition,)
                 cfg = cfg._replace(rule=np.zeros(K, dtype=np.int64))
+                prob = prob._replace(kid=np.int64(0))
         restarts = bool(np.any(cfg.restart[:, 0] != 0))  # else a driver without the restart code
         transforms = bool(np.any(cfg.noise > 0) or np.any(cfg.clip[:, 0] != 0))  # else none for noise, clipping
-        drv = driver(opts if len(opts) > 1 else opt, problem.definition, rows, problem.dim, restarts, transforms)
+        drv = driver(opts if len(opts) > 1 else opt, defs if len(defs) > 1 else defs[0], rows, problem.dim, restarts,
+                     transforms)
         scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
 
         def call(lo: int, hi: int) -> None:

@@ -244,6 +244,45 @@ def test_a_driver_shared_by_several_rules_gives_each_rule_its_own_results(prob, 
         gdbench.sweep(p, "rmsprop", [{}], steps=2, rules=rules)
 
 
+@pytest.mark.parametrize("family", [
+    (("linreg", {"n": 60, "d": 3}), ("hinge", {"n": 50, "d": 3})),
+    (("rosenbrock", {}), ("saddle", {})),  # the tiny-problem driver (D = 2 fixed) holds both
+])
+def test_a_driver_shared_by_several_problems_gives_each_problem_its_own_results(family):
+    """A suite's problems of one family share one compiled driver (``problems=``): bit for bit the
+    runs of each problem's own driver, for every estimator, schedules, clipping and restarts."""
+    from gdbench.kernels import codegen
+
+    names = [n for n, _ in family]
+    rules = ["gd", "adam", "newton"] if family[0][0] == "rosenbrock" else ["gd", "adam"]
+    for name, kw in family:
+        p = gdbench.problems.make(name, **kw)
+        cfgs = [{"lr": 1e-2, "seed": 1}, {"lr": 3e-3, "schedule": "cosine", "clip": {"value": 1.0}},
+                {"lr": 1e-3, "init": {"dist": "normal", "scale": 0.5}, "restart": {"every": 40}, "seed": 3}]
+        if p.kind == "data":
+            cfgs += [{"lr": 1e-2, "batch_size": 1, "seed": 2}, {"lr": 1e-2, "batch_size": 7, "seed": 2}]
+        for opt in rules[:2]:
+            a = gdbench.sweep(p, opt, cfgs, steps=200, record_every=10, rules=rules, problems=names)
+            b = gdbench.sweep(p, opt, cfgs, steps=200, record_every=10, rules=rules)
+            np.testing.assert_array_equal(a.trace, b.trace)
+            np.testing.assert_array_equal(a.theta, b.theta)
+            np.testing.assert_array_equal(a.loss, b.loss)
+            assert a.status == b.status
+    # one module for the whole family: its name hashes the problems, its source binds each one's kernels
+    from gdbench.optimizers import get_optimizer
+    from gdbench.problems import get_problem
+
+    opts, defs = tuple(map(get_optimizer, rules)), tuple(map(get_problem, names))
+    src = codegen.driver_source(opts, defs, dim=p.dim)
+    assert f"{len(names)}problems_" in codegen.driver_name(opts, defs, dim=p.dim)
+    assert all(f"_prob_loss_grad_{j}(" in src for j in range(len(names)))
+    assert all(f"ws == {j}:" in src for j in range(len(names) - 1))
+    with pytest.raises(ValueError, match="problems must include the problem"):
+        gdbench.sweep(p, "gd", [{}], steps=2, problems=[n for n in names if n != p.name])
+    with pytest.raises(ValueError, match="problems must all be of the problem's kind"):
+        gdbench.sweep(p, "gd", [{}], steps=2, problems=[*names, "quadratic" if p.kind == "data" else "linreg"])
+
+
 def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
     """The step loop hands its arrays to the kernels it calls as borrowed views (no reference
     counting per step): a view must alias its array's data, shape and strides, and every CPU

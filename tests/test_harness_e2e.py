@@ -212,6 +212,17 @@ def test_processes_executor_same_convergence_columns(tiny, tmp_path):
     assert b["host"].notna().all()
 
 
+def test_the_helper_takes_the_later_drivers_that_balance_the_compile():
+    from gdbench.harness.runner import CompileJob, helper_share
+
+    one = [CompileJob("gd", p) for p in ("linreg", "logistic", "hinge", "rosenbrock", "saddle", "quadratic")]
+    assert helper_share(one, 1) == 3 and helper_share(one, 2) == 4
+    fams = [CompileJob("gd", "linreg", problems=("linreg", "logistic", "hinge")),
+            CompileJob("gd", "rosenbrock", 2, problems=("rosenbrock", "saddle")), CompileJob("gd", "quadratic")]
+    assert helper_share(fams, 1) == 2  # the data family (4 units) against the other two (3 + 2)
+    assert helper_share(fams[:2], 1) == 1
+
+
 def test_background_compiler_runs_its_pairs_last_in_its_order():
     from types import SimpleNamespace
 

@@ -44,6 +44,15 @@ def test_quick_suite_expands_every_family_times_nine_variants():
     assert "adam[lr=0.01]" in names and "minibatch[lr=0.1,batch_size=32]" in names and "sgd[lr=0.001]" in names
     sgd = next(t for t in plan.tasks if t.problem == "linreg" and t.rule == "gd")
     assert {c.get("batch_size") for c in sgd.configs} == {None, 1, 32}  # batch_gd / sgd / minibatch share gd
+    # one compiled driver per family: the data losses; the 2-D problems (tiny driver, D = 2); quadratic (d = 10)
+    fams = {t.problem: t.driver_problems for t in plan.tasks}
+    assert fams["linreg"] == fams["logistic"] == fams["hinge"] == ("linreg", "logistic", "hinge")
+    assert fams["rosenbrock"] == fams["saddle"] == ("rosenbrock", "saddle") and fams["quadratic"] == ("quadratic",)
+    assert all(t.driver_rules == ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
+               for t in plan.tasks)
+    from gdbench.harness.runner import compile_job
+
+    assert len({compile_job(t).key for t in plan.tasks}) == 3
 
 
 @pytest.mark.parametrize("name", ["quick", "standard", "tutorial", "saddle", "ci"])

@@ -170,7 +170,7 @@ def prob_loss_grad(th, X, y, prm, perm, i0, nb, g, ws):
 
 
 @inline_fn
-def prob_hess(theta, X, y, prm, idx, i0, nb, H):
+def prob_hess(theta, X, y, prm, idx, i0, nb, H, ws):
     pass
 
 
@@ -178,7 +178,7 @@ FUSED_SGD = False
 
 
 @inline_fn
-def prob_sgd_step(theta, X, y, prm, i, lr, thresh):
+def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):
     return 0.0
 '''
 

@@ -76,6 +76,7 @@ class GroupTask:
     threads: int | None = None  # gdbench.sweep threads (None: numba's default)
     plugins: tuple[Any, ...] = ()  # gdbench.plugins.PluginSource of the rule/problem: their source travels
     driver_rules: tuple[str, ...] = ()  # built-in rules sharing one compiled driver on this problem (see sweep)
+    driver_problems: tuple[str, ...] = ()  # problems sharing that driver (one family of the suite; see sweep)
     basin_map: int = 0  # grid points per axis of a basin map (2-D multimodal problems; 0: none)
     basin_box: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (low, high) the map covers
 

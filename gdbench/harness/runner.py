@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import platform
 import shutil
@@ -148,25 +149,27 @@ class CompileJob:
     rules: tuple[str, ...] = ()  # the rules sharing the driver (empty: the rule's own driver)
     restarts: bool = False  # the driver variant with the restart policies compiled in
     transforms: bool = False  # ... with gradient noise and clipping compiled in
+    problems: tuple[str, ...] = ()  # the problems sharing the driver (empty: the problem's own driver)
 
     @property
     def key(self) -> tuple[str, str, int, bool, bool]:
-        """Which compiled driver: the shared one of ``rules``, else the rule's own."""
+        """Which compiled driver: the shared one of ``rules`` and ``problems``, else the pair's own."""
         rule = "+".join(self.rules) if len(self.rules) > 1 else self.rule
-        return rule, self.problem, self.dim, self.restarts, self.transforms
+        problem = "+".join(self.problems) if len(self.problems) > 1 else self.problem
+        return rule, problem, self.dim, self.restarts, self.transforms
 
     def to_json(self) -> str:
         return json.dumps([self.rule, self.problem, self.dim, self.params,
                            [dataclasses.asdict(x) for x in self.plugins], list(self.rules), self.restarts,
-                           self.transforms], default=str)
+                           self.transforms, list(self.problems)], default=str)
 
     @classmethod
     def from_json(cls, line: str) -> CompileJob:
         from ..plugins import PluginSource
 
-        rule, problem, dim, params, plugins, rules, restarts, transforms = json.loads(line)
+        rule, problem, dim, params, plugins, rules, restarts, transforms, problems = json.loads(line)
         return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules), restarts,
-                   transforms)
+                   transforms, tuple(problems))
 
 
 def compile_job(task) -> CompileJob:
@@ -183,9 +186,10 @@ def compile_job(task) -> CompileJob:
         dim = d if tiny(defn, d) else 0
     params = task.problem_params if dim else {}
     rules = task.driver_rules if task.device == "cpu" and len(task.driver_rules) > 1 else ()
+    problems = task.driver_problems if task.device == "cpu" and len(task.driver_problems) > 1 else ()
     restarts = any(c.get("restart") for c in task.configs)
     transforms = any(c.get("noise") or c.get("clip") for c in task.configs)
-    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, restarts, transforms)
+    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, restarts, transforms, problems)
 
 
 def _pair_is_cached(job: CompileJob) -> bool:
@@ -196,8 +200,8 @@ def _pair_is_cached(job: CompileJob) -> bool:
         from ..problems import get_problem
 
         opts = tuple(map(get_optimizer, job.rules)) if job.rules else get_optimizer(job.rule)
-        return codegen.is_cached(opts, get_problem(job.problem), dim=job.dim or None, restarts=job.restarts,
-                                 transforms=job.transforms)
+        probs = tuple(map(get_problem, job.problems)) if job.problems else get_problem(job.problem)
+        return codegen.is_cached(opts, probs, dim=job.dim or None, restarts=job.restarts, transforms=job.transforms)
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
@@ -221,7 +225,8 @@ def compile_pair(job: CompileJob) -> tuple[str, str, float]:
         cfg.update(init={"dist": "normal", "scale": 1.0}, restart={"every": 1})
     if job.transforms:  # ... with gradient noise and clipping
         cfg.update(noise=1e-3, clip={"norm": 1.0})
-    gdbench.sweep(p, job.rule, [cfg], steps=1, record_every=1, threads=1, rules=job.rules or None)
+    gdbench.sweep(p, job.rule, [cfg], steps=1, record_every=1, threads=1, rules=job.rules or None,
+                  problems=job.problems or None)
     return job.rule, job.problem, time.perf_counter() - t0
 
 
@@ -259,6 +264,27 @@ def _compile_from_stdin() -> None:  # pragma: no cover - runs in the helper proc
             compile_pair(job)
 
 
+def compile_cost(job: CompileJob) -> float:
+    """A driver's compile time, in units of one problem's kernels: the step loop (about the same
+    again) and each problem the driver holds (measured cold, 7 rules: one problem 3.4-5.8 CPU-s, the
+    three data losses together 11-12, two 2-D problems together 9-10)."""
+    return 1.0 + max(1, len(job.problems))
+
+
+def helper_share(cold: list[CompileJob], workers: int) -> int:
+    """How many of the cold drivers, taken from the end, the helpers compile: the split that
+    finishes first, the run's process compiling the front ones while the helpers share the rest."""
+    costs = [compile_cost(j) for j in cold]
+    total = sum(costs)
+    best, best_k, back = math.inf, 1, 0.0
+    for k in range(1, len(cold)):
+        back += costs[-k]
+        span = max(total - back, back / workers)
+        if span < best:
+            best, best_k = span, k
+    return best_k
+
+
 class BackgroundCompiler:
     """Helper processes that compile the uncached drivers from the END of the run order while the
     runs proceed in-process from the front: the two meet in the middle, so on a cold cache two
@@ -273,8 +299,7 @@ class BackgroundCompiler:
         if len(self.cold) < 2 or workers < 1:
             return
         env = dict(os.environ, NUMBA_NUM_THREADS="1")
-        share = len(self.cold) * workers // (workers + 1)  # the helpers' share of the cold drivers
-        back = self.cold[::-1][: max(1, share)]  # the later ones, last first
+        back = self.cold[::-1][: helper_share(self.cold, workers)]  # the later ones, last first
         self.assigned = [j.key for j in back]
         self._jobs = {j.key: j for j in back}
         for w in range(min(workers, len(back))):

@@ -526,12 +526,19 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
         raise ctx.err("baseline", f"unknown optimizer variant {baseline!r}; allowed: {', '.join(variants)}")
 
     # --- tasks ----------------------------------------------------------------------------
-    # the built-in rules a suite runs on one problem share one compiled driver (one compile for all)
-    shared: dict[str, set[str]] = {}
+    # one compiled driver per problem family (data losses; analytic problems, those of one small
+    # dimension apart): it holds the built-in rules the suite runs on the family's built-in
+    # problems, so the step loop is compiled once for all of them
+    family = {label: _family(problems[label]["problem"], built[label].dim) for label in problems}
+    fam_rules: dict[Any, set[str]] = {}
+    fam_problems: dict[Any, set[str]] = {}
     for label, rule in groups:
+        fam = family[label]
         if not OPTIMIZERS[rule].is_plugin:
-            shared.setdefault(problems[label]["problem"], set()).add(rule)
-    driver_rules = {name: tuple(r for r in OPTIMIZERS if r in rs) for name, rs in shared.items()}
+            fam_rules.setdefault(fam, set()).add(rule)
+        fam_problems.setdefault(fam, set()).add(problems[label]["problem"])
+    driver_rules = {fam: tuple(r for r in OPTIMIZERS if r in rs) for fam, rs in fam_rules.items()}
+    driver_problems = {fam: tuple(n for n in PROBLEMS if n in ns) for fam, ns in fam_problems.items()}
     tasks: list[GroupTask] = []
     for (label, rule), entries in groups.items():
         ov = overrides[label]
@@ -564,7 +571,8 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
             run_ids=tuple(run_ids), configs=tuple(configs), labels=tuple(labels), steps=st, record_every=rec,
             tolerances=tolerances, stop_tol=stop_tol, div_factor=div_factor, time_budget_s=time_budget,
             timing_steps=min(timing_steps, st), escape_frac=escape_frac, device=dev, threads=thr, plugins=sources,
-            driver_rules=driver_rules.get(pspec["problem"], ()) if not OPTIMIZERS[rule].is_plugin else (),
+            driver_rules=driver_rules.get(family[label], ()) if not OPTIMIZERS[rule].is_plugin else (),
+            driver_problems=driver_problems.get(family[label], ()),
             basin_map=bm, basin_box=_basin_box(built[label], overrides[label].get("init")) if bm else None))
     if filter_ and not tasks:
         raise SuiteError(f"{ctx.file}: --filter {filter_!r} matches no run; runs are named like "
@@ -583,6 +591,19 @@ def load(path_or_name: str | Path, *, device: str | None = None, filter_: str | 
     return Plan(name=name, path=shown, sha256=hashlib.sha256(raw).hexdigest(), settings=settings, tasks=tasks,
                 plugins=sorted(used.values(), key=lambda x: (x.kind, x.name)), optima=optima,
                 problems=problems, variants=variants, skipped=skipped, description=str(doc.get("description", "")))
+
+
+def _family(name: str, dim: int) -> tuple[Any, ...]:
+    """The compiled driver a problem shares with the suite's other problems: its registry name for a
+    plugin problem or a built-in one of its own; else its kind, and its dimension when it gets the
+    tiny-problem driver (compiled for one dimension)."""
+    from ..kernels.codegen import tiny
+    from ..problems import get_problem
+
+    defn = get_problem(name)
+    if defn.is_plugin:
+        return ("own", name, dim)
+    return (defn.kind, dim if tiny(defn, dim) else 0)
 
 
 # --- random starts, restarts and basin maps ---------------------------------------------------

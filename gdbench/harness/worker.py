@@ -38,7 +38,10 @@ TIMING_COLUMNS_PREFIX = ("time_to_", "ns_per_step", "compile_s", "wall_s", "grad
 def _sweep_kwargs(task: GroupTask) -> dict[str, Any]:
     if task.device != "cpu":
         return {"device": task.device}
-    return {"rules": task.driver_rules} if len(task.driver_rules) > 1 else {}
+    kw: dict[str, Any] = {"rules": task.driver_rules} if len(task.driver_rules) > 1 else {}
+    if len(task.driver_problems) > 1:
+        kw["problems"] = task.driver_problems
+    return kw
 
 
 def _json(v: Any) -> str:

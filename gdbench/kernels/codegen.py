@@ -354,46 +354,74 @@ def problem_kernels(defn: ProblemDef) -> ModuleType:
 
 # ------------------------------------------------------------------------------------------------ drivers
 
-def problem_bindings(kern: ModuleType, rows: bool, device: str = "cpu", fused_sgd: bool = False) -> str:
+def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, device: str = "cpu",
+                     fused_sgd: bool = False) -> str:
+    """prob_loss_grad / prob_loss / prob_hess / prob_sgd_step: the problem's kernels as direct calls;
+    with several problems' kernels (one CPU driver for a family), ``ws`` (``prob.kid``) picks one."""
+    kerns = kern if isinstance(kern, tuple) else (kern,)
     lg = "loss_grad_rows" if rows else "loss_grad"
-    lines = [import_line("_prob_loss_grad", kern.__name__, lg, device, sim_direct=False)]
-    has_h = hasattr(kern, "hess")
-    if has_h:
-        lines.append(import_line("_prob_hess", kern.__name__, "hess", device, sim_direct=False))
-    fused = fused_sgd and hasattr(kern, "sgd_step")
-    if fused:
-        lines.append(import_line("_prob_sgd_step", kern.__name__, "sgd_step", device))
     lo = "loss_only_rows" if rows else "loss_only"
-    loss_only = hasattr(kern, lo)
-    if loss_only:
-        lines.append(import_line("_prob_loss", kern.__name__, lo, device, sim_direct=False))
+    fused = fused_sgd and all(hasattr(k, "sgd_step") for k in kerns)
     b = "_b" if device == "cpu" else ""  # borrowed array views on the CPU (no reference counting per step)
-    lines += ["", "", f"FUSED_SGD = {fused}", "", "",
-              "@inline_fn", "def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):",
-              f"    return _prob_loss_grad({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))", "", "",
-              "@inline_fn", "def prob_loss(theta, X, y, prm, idx, i0, nb, g, ws):",
-              f"    return _prob_loss({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))" if loss_only
-              else "    return prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws)", "", "",
-              "@inline_fn", "def prob_hess(theta, X, y, prm, idx, i0, nb, H):",
-              f"    _prob_hess({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(H))" if has_h
-              else "    pass", "", "",
-              "@inline_fn", "def prob_sgd_step(theta, X, y, prm, i, lr, thresh):",
-              f"    return _prob_sgd_step({b}(theta), {b}(X), {b}(y), {b}(prm), i, lr, thresh)" if fused
-              else "    return 0.0"]
-    return "\n".join(lines)
+    sfx = (lambda j: "") if len(kerns) == 1 else (lambda j: f"_{j}")
+    lines: list[str] = []
+    calls: dict[str, list[str]] = {"lg": [], "lo": [], "h": [], "sgd": []}
+    for j, km in enumerate(kerns):
+        x = sfx(j)
+        lines.append(import_line(f"_prob_loss_grad{x}", km.__name__, lg, device, sim_direct=False))
+        calls["lg"].append(f"return _prob_loss_grad{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))")
+        if hasattr(km, "hess"):
+            lines.append(import_line(f"_prob_hess{x}", km.__name__, "hess", device, sim_direct=False))
+            calls["h"].append(f"_prob_hess{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(H))")
+        else:
+            calls["h"].append("pass")
+        if fused:
+            lines.append(import_line(f"_prob_sgd_step{x}", km.__name__, "sgd_step", device))
+            calls["sgd"].append(f"return _prob_sgd_step{x}({b}(theta), {b}(X), {b}(y), {b}(prm), i, lr, thresh)")
+        else:
+            calls["sgd"].append("return 0.0")
+        if hasattr(km, lo):
+            lines.append(import_line(f"_prob_loss{x}", km.__name__, lo, device, sim_direct=False))
+            calls["lo"].append(f"return _prob_loss{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))")
+        else:
+            calls["lo"].append(f"return _prob_loss_grad{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, "
+                               f"{b}(g))")
+
+    def body(cs: list[str]) -> list[str]:
+        if len(set(cs)) == 1:
+            return [f"    {cs[0]}"]
+        out = []
+        for j, c in enumerate(cs[:-1]):
+            out += [f"    {'if' if j == 0 else 'elif'} ws == {j}:", f"        {c}"]
+        last = cs[-1]
+        return out + ([f"    {last}"] if last.startswith("return") else ["    else:", f"        {last}"])
+
+    return "\n".join([
+        *lines, "", "", f"FUSED_SGD = {fused}", "", "",
+        "@inline_fn", "def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):", *body(calls["lg"]), "", "",
+        "@inline_fn", "def prob_loss(theta, X, y, prm, idx, i0, nb, g, ws):", *body(calls["lo"]), "", "",
+        "@inline_fn", "def prob_hess(theta, X, y, prm, idx, i0, nb, H, ws):", *body(calls["h"]), "", "",
+        "@inline_fn", "def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):", *body(calls["sgd"])])
 
 
-def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, *, rows: bool = False, device: str = "cpu",
-           device_block: str | None = None, alloc_block: str | None = None, problem_block: str | None = None,
-           constants: str = "", restarts: bool = False, transforms: bool = False) -> str:
-    """The driver source of a problem and one update rule (or several, chosen per configuration):
-    the loop template with its BIND (and, for a GPU, DEVICE and ALLOC) blocks replaced."""
+def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], *, rows: bool = False,
+           device: str = "cpu", device_block: str | None = None, alloc_block: str | None = None,
+           problem_block: str | None = None, constants: str = "", restarts: bool = False,
+           transforms: bool = False) -> str:
+    """The driver source of a problem and one update rule (or several, chosen per configuration;
+    on the CPU, several problems of one kind too, chosen per sweep): the loop template with its
+    BIND (and, for a GPU, DEVICE and ALLOC) blocks replaced."""
     opts = rules_of(opt)
+    probs = problems_of(prob)
+    if len({p.kind for p in probs}) > 1:
+        raise ValueError(f"one driver holds problems of one kind, got {[(p.name, p.kind) for p in probs]}")
+    prob = probs[0]
     src, tmod = _template("loop")
-    kern = prob.kernels
-    h = sources_hash((tmod, *(o.module for o in opts), kern))
+    kerns = tuple(p.kernels for p in probs)
+    h = sources_hash((tmod, *(o.module for o in opts), *kerns))
     names = " + ".join(repr(o.name) for o in opts)
-    bind = [f"# generated for optimizer {names} x problem {prob.name!r} ({device}); sources hash {h}"]
+    pnames = " + ".join(repr(p.name) for p in probs)
+    bind = [f"# generated for optimizer {names} x problem {pnames} ({device}); sources hash {h}"]
     for i, o in enumerate(opts):
         bind.append(import_line(f"_opt_step_{i}", o.module.__name__, "step", device))
         if o.init_params is not None:
@@ -405,7 +433,7 @@ def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, *, rows: bo
              constants, "", "",
              optimizer_bindings(opts, borrow=device == "cpu"), "", "",
              problem_block if problem_block is not None else problem_bindings(
-                 kern, rows, device, fused_sgd=device == "cpu" and bool(single) and not single.is_plugin
+                 kerns, rows, device, fused_sgd=device == "cpu" and bool(single) and not single.is_plugin
                  and single.name == "gd")]
     out = replace_block(src, BEGIN, END, "\n".join(bind))
     if device_block is not None:
@@ -506,14 +534,14 @@ TINY_ALLOC = """    D = D_  # a compile-time constant: every loop over θ unroll
     st = np.empty(2, dtype=np.uint64)
     perm = np.arange(n)
     ahead = 0
-    ws = 0"""
+    ws = prob.kid"""
 
 
-def tiny(prob: ProblemDef, dim: int | None) -> bool:
+def tiny(prob: ProblemDef | tuple[ProblemDef, ...], dim: int | None) -> bool:
     """Whether a pair on this problem (of this dimension) gets the tiny-problem driver."""
     import numba
 
-    return (dim is not None and prob.kind == "analytic" and dim <= TINY_MAX_DIM
+    return (dim is not None and problems_of(prob)[0].kind == "analytic" and dim <= TINY_MAX_DIM
             and not numba.config.DISABLE_JIT)
 
 
@@ -521,22 +549,28 @@ def rules_of(opt: Optimizer | tuple[Optimizer, ...]) -> tuple[Optimizer, ...]:
     return tuple(opt) if isinstance(opt, (tuple, list)) else (opt,)
 
 
-def driver_name(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+def problems_of(prob: ProblemDef | tuple[ProblemDef, ...]) -> tuple[ProblemDef, ...]:
+    return tuple(prob) if isinstance(prob, (tuple, list)) else (prob,)
+
+
+def _names(recs: tuple, what: str) -> str:
+    """One record's key, or (several) their count and a hash of their keys."""
+    if len(recs) == 1:
+        return key(recs[0])
+    return f"{len(recs)}{what}_" + hashlib.sha256("+".join(key(r) for r in recs).encode()).hexdigest()[:10]
+
+
+def driver_name(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
                 dim: int | None = None, restarts: bool = False, transforms: bool = False) -> str:
-    """The generated module's name: one rule (``gdbench_driver_adam__logistic``) or several (a hash of
-    their keys), then the problem, and the variant (``__rows``, ``__d2`` for the tiny driver,
-    ``__restarts``, ``__transforms``)."""
-    opts = rules_of(opt)
+    """The generated module's name: one rule (``gdbench_driver_adam__logistic``) or several (their
+    count and a hash of their keys), then the problem (or problems, likewise), and the variant
+    (``__rows``, ``__d2`` for the tiny driver, ``__restarts``, ``__transforms``)."""
     suffix = (("__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else "")) + ("__restarts" if restarts else "")
               + ("__transforms" if transforms else ""))
-    if len(opts) == 1:
-        rules = key(opts[0])
-    else:
-        rules = f"{len(opts)}rules_" + hashlib.sha256("+".join(key(o) for o in opts).encode()).hexdigest()[:10]
-    return f"gdbench_driver_{rules}__{key(prob)}{suffix}"
+    return f"gdbench_driver_{_names(rules_of(opt), 'rules')}__{_names(problems_of(prob), 'problems')}{suffix}"
 
 
-def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
                   dim: int | None = None, restarts: bool = False, transforms: bool = False) -> str:
     if rows or not tiny(prob, dim):
         return render(opt, prob, rows=rows, restarts=restarts, transforms=transforms)
@@ -548,10 +582,12 @@ def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows
                   restarts=restarts, transforms=transforms)
 
 
-def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
            dim: int | None = None, restarts: bool = False, transforms: bool = False) -> ModuleType:
     """The generated CPU driver module of this pair (written and imported on first use); ``opt`` may
-    be a tuple of rules sharing one driver (a suite's rules on one problem: compiled once for all).
+    be a tuple of rules sharing one driver (a suite's rules on one problem: compiled once for all),
+    and ``prob`` a tuple of problems of one kind sharing it (a suite's problems of one family: the
+    step loop is compiled once for them; a sweep picks its problem by ``ProblemArrays.kid``).
 
     ``rows=True`` binds the problem's ``loss_grad_rows`` (full batch fused into one pass over X,
     parallel over row blocks) instead of ``loss_grad``: for few configurations on large data.
@@ -560,13 +596,16 @@ def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool 
     policies in; ``transforms``: gradient noise and clipping (drivers without them are smaller,
     compile faster, and keep a tiny problem's θ in registers: 2-D Rosenbrock gd 8.8 -> 5.9 ns a step).
     """
-    if rows and not hasattr(prob.kernels, "loss_grad_rows"):
-        raise ValueError(f"problem {prob.name!r} has no parallel row kernel")
+    probs = problems_of(prob)
+    if rows and len(probs) > 1:
+        raise ValueError("a row-parallel driver holds one problem")
+    if rows and not hasattr(probs[0].kernels, "loss_grad_rows"):
+        raise ValueError(f"problem {probs[0].name!r} has no parallel row kernel")
     return generated(driver_name(opt, prob, rows, dim, restarts, transforms),
                      driver_source(opt, prob, rows, dim, restarts, transforms))
 
 
-def is_cached(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef, rows: bool = False,
+def is_cached(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
               dim: int | None = None, restarts: bool = False, transforms: bool = False) -> bool:
     """Best effort: the pair's driver is current on disk and numba has compiled it before."""
     try:

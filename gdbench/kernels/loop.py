@@ -9,7 +9,9 @@ module per (optimizer, problem, device), replacing three marked blocks:
   problem, chosen per configuration by ``cfg.rule``): ``opt_update``/``opt_init``/``opt_hyper`` pass the
   rule's parameters *by name* (its hyper-parameters as plain numbers), ``prob_loss_grad`` and
   ``prob_hess`` are the problem's kernels (a loss of the linear-model family: its generated
-  kernels);
+  kernels); a CPU driver may also hold several problems of one family, chosen per sweep by
+  ``prob.kid``, which reaches the ``prob_*`` functions as their last argument ``ws`` (a GPU
+  passes its block's shared workspace there);
 - ``DEVICE``: how a configuration is run — here the CPU: ``sweep`` runs configurations
   ``k_lo..k_hi-1`` one after another (threads call it on disjoint ranges); the GPU variants
   (:mod:`gdbench.cuda.codegen`) put one configuration on a thread, or on a block whose threads
@@ -136,12 +138,12 @@ def prob_loss(theta, X, y, prm, idx, i0, nb, g, ws):
 
 
 @inline_fn
-def prob_hess(theta, X, y, prm, idx, i0, nb, H):
+def prob_hess(theta, X, y, prm, idx, i0, nb, H, ws):
     _prob_hess(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(H))
 
 
 @inline_fn
-def prob_sgd_step(theta, X, y, prm, i, lr, thresh):
+def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):
     return 0.0
 # --- BIND END ---
 
@@ -187,7 +189,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     # SGD and mini-batches ask for the rows of a later step while this one computes, so no step
     # waits on the cache misses of its randomly placed rows
     ahead = max(1, PREFETCH_ROWS // b) * b if (not full) and b <= PREFETCH_MAX_BATCH else 0
-    ws = 0
+    ws = prob.kid  # the problem among the driver's (a GPU passes its block's shared workspace instead)
     # --- ALLOC END ---
     hprow = cfg.hp[k]
     hpv = opt_hyper(hprow)
@@ -261,18 +263,18 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
             if fused:  # θ is updated here, unless the row's loss says the run diverged
                 lr_t = scheduled_lr(lr, skind, sp1, sp2, tl)
-                fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh)
+                fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh, ws)
             else:
                 fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g, ws)
             if NEEDS_HESSIAN:
                 if need_h:
-                    prob_hess(theta, X, y, prm, perm, pos, nb, H)
+                    prob_hess(theta, X, y, prm, perm, pos, nb, H, ws)
             pos += nb
         else:
             fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
             if NEEDS_HESSIAN:
                 if need_h:
-                    prob_hess(theta, X, y, prm, perm, 0, -1, H)
+                    prob_hess(theta, X, y, prm, perm, 0, -1, H, ws)
         if not (fb <= thresh):  # NaN, +Inf, or beyond the divergence threshold
             code = DIVERGED
             t -= 1

@@ -25,8 +25,10 @@ Configs = namedtuple("Configs", [
     "rule",        # (K,) which of the driver's update rules (0 for a one-rule driver)
 ])
 
-#: the problem's arrays and reference optimum
-ProblemArrays = namedtuple("ProblemArrays", ["X", "y", "prm", "f_star", "x_star", "has_xstar"])
+#: the problem's arrays and reference optimum; ``kid``: which of the driver's problems (several
+#: problems of one family may share a CPU driver; 0 for a one-problem driver)
+ProblemArrays = namedtuple("ProblemArrays", ["X", "y", "prm", "f_star", "x_star", "has_xstar", "kid"],
+                           defaults=(0,))
 
 #: the run budget and stopping rules, the same for every configuration of a sweep
 Budget = namedtuple("Budget", ["steps", "record_every", "stop_tol", "div_factor"])
