@@ -1,5 +1,6 @@
-"""Generated, cached modules: one driver per (optimizer, problem, device), one kernel module per
-loss of the linear-model family (and per short-form analytic problem).
+"""Generated, cached modules: one driver per (optimizer, problem, device) — on the CPU, per set of
+rules and problems of one kind that a suite runs together — and one kernel module per loss of the
+linear-model family (and per short-form analytic problem).
 
 numba cannot cache a function that receives other jitted functions as arguments, and a
 function-pointer argument costs 1.3–1.6× per step on tiny problems. Instead, the source of a
