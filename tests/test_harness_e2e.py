@@ -223,6 +223,67 @@ def test_the_helper_takes_the_later_drivers_that_balance_the_compile():
     assert helper_share(fams[:2], 1) == 1
 
 
+def test_a_first_run_starts_its_helper_early_with_the_same_results(tiny, tmp_path):
+    """On a machine that has compiled nothing (an empty GDBENCH_CACHE_DIR) the compile helper starts
+    before the suite is loaded, compiles the shared kernels, then its share of the drivers: the runs
+    are those of a run without it, and nothing is left running."""
+    import subprocess
+    import sys
+
+    path, out = tiny
+    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "cache"))
+    r = subprocess.run([sys.executable, "-m", "gdbench", "run", str(path), "--out", str(tmp_path / "early"), "--quiet",
+                        "--no-figures"], env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a = read_table(out / "runs.parquet")
+    b = read_table(tmp_path / "early" / "runs.parquet")
+    pd.testing.assert_frame_equal(a[CONVERGENCE], b[CONVERGENCE])
+    pre = json.loads((tmp_path / "early" / "meta.json").read_text())["run"]["precompile"]
+    assert pre["mode"] == "background" and pre["cold"] == 2 and pre["workers"] == 1 and pre["early"]
+
+
+def test_an_early_helper_with_nothing_to_compile_finishes_and_is_reaped():
+    from gdbench.harness.runner import BackgroundCompiler, start_helper
+
+    p = start_helper()
+    bc = BackgroundCompiler([], workers=1, early=p)  # nothing cold: its stdin is closed, it exits by itself
+    assert bc.procs == [] and not bc.info()["early"] and p.wait(timeout=120) == 0
+    bc.stop()
+
+
+def test_prewarm_compiles_what_a_driver_calls(tmp_path):
+    """The helper's prewarm calls the shared kernels and the rules with the argument types the CPU
+    drivers pass: a driver compiled after it (another process) finds each of them in numba's cache,
+    one specialisation each (the literal 0 of a full batch or a first record would compile another)."""
+    import subprocess
+    import sys
+
+    code = ("from gdbench.harness.prewarm import prewarm\n"
+            "assert prewarm() == []\n")
+    check = ("import gdbench\n"
+             "from gdbench.kernels import support, rng, transforms\n"
+             "from gdbench.optimizers import OPTIMIZERS\n"
+             "p = gdbench.problems.make('linreg', n=30, d=2)\n"
+             "gdbench.sweep(p, 'adam', [{'lr': 1e-3}, {'lr': 1e-3, 'batch_size': 4}], steps=10, record_every=2,\n"
+             "              rules=['gd', 'adagrad', 'adam'])\n"
+             "fns = [support.record, support.draw_start, support.rel_scale, rng.rng_seed, rng.shuffle,\n"
+             "       transforms.scheduled_lr, p.kernels.loss_grad, p.kernels.loss_only]\n"
+             "fns += [OPTIMIZERS[r].module.step for r in ('gd', 'adagrad', 'adam')]\n"
+             "fns += [OPTIMIZERS[r].module.init for r in ('adagrad', 'adam')]\n"
+             "for f in fns:\n"
+             "    print(f.py_func.__qualname__, len(f.signatures), sum(f.stats.cache_misses.values()))\n")
+    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "g"), NUMBA_CACHE_DIR=str(tmp_path / "n"))
+    for c in (code, check):
+        r = subprocess.run([sys.executable, "-c", c], env=env, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+    rows = [ln.split() for ln in r.stdout.strip().splitlines()]
+    assert len(rows) == 13
+    for name, n_sigs, misses in rows:
+        # the loss kernels were compiled by make() (f*) in this process: one specialisation, shared
+        assert n_sigs == "1", f"{name}: {n_sigs} specialisations"
+        assert misses == "0" or name in ("loss_grad", "loss_only"), f"{name} was compiled, not loaded"
+
+
 def test_background_compiler_runs_its_pairs_last_in_its_order():
     from types import SimpleNamespace
 

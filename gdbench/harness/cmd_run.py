@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UserError
     from ..resources import parse_size
     from . import suite as suite_mod
-    from .runner import run_plan
+    from .runner import cold_machine, run_plan, start_helper, stop_helper
     from .store import load_results
     from .suite_resources import Limits
     from .tables import convergence_table, summarize
@@ -85,18 +85,26 @@ def run(args: argparse.Namespace) -> int:
     if workers is None and args.executor:
         workers = usable_cores()
     limits = Limits(max_memory=max_memory, max_runs=args.max_runs, workers=workers)
-    plan = suite_mod.load(args.suite, device=args.device, filter_=args.filter, threads=args.jobs, limits=limits)
-    out = Path(args.out) if args.out else Path("results") / plan.name
-    print(f"gdbench run: suite {plan.name!r} ({plan.path}): {plan.n_runs} runs in {len(plan.tasks)} groups, "
-          f"{len(plan.pairs())} compiled pairs -> {out}", file=sys.stderr)
-    ex = plan.settings.get("executor") or {}  # the suite's choice; the command line wins
-    if args.executor and args.executor != ex.get("name", "local"):
-        ex = {}  # another executor than the suite's: its scheduler/workers do not apply
-    with _max_memory_env(args.max_memory if max_memory is not None else None):  # the sweeps' own guard
-        run_plan(plan, out, resume=args.resume, executor=args.executor or ex.get("name", "local"),
-                 workers=args.workers or ex.get("workers"), scheduler=args.scheduler or ex.get("scheduler"),
-                 progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers,
-                 compile_mode=args.compile_mode)
+    # on a machine that has compiled nothing yet, the compile helper starts now: while this process
+    # loads the suite and builds its problems (one core), it compiles the kernels every driver shares
+    early = (start_helper(prewarm=True) if args.compile_workers >= 1 and args.compile_mode == "background"
+             and args.executor in (None, "local") and cold_machine() else None)
+    try:
+        plan = suite_mod.load(args.suite, device=args.device, filter_=args.filter, threads=args.jobs, limits=limits)
+        out = Path(args.out) if args.out else Path("results") / plan.name
+        print(f"gdbench run: suite {plan.name!r} ({plan.path}): {plan.n_runs} runs in {len(plan.tasks)} groups, "
+              f"{len(plan.pairs())} compiled pairs -> {out}", file=sys.stderr)
+        ex = plan.settings.get("executor") or {}  # the suite's choice; the command line wins
+        if args.executor and args.executor != ex.get("name", "local"):
+            ex = {}  # another executor than the suite's: its scheduler/workers do not apply
+        with _max_memory_env(args.max_memory if max_memory is not None else None):  # the sweeps' own guard
+            run_plan(plan, out, resume=args.resume, executor=args.executor or ex.get("name", "local"),
+                     workers=args.workers or ex.get("workers"), scheduler=args.scheduler or ex.get("scheduler"),
+                     progress=not args.quiet, figures=not args.no_figures, precompile_workers=args.compile_workers,
+                     compile_mode=args.compile_mode, early_helper=early)
+    finally:
+        if early is not None:
+            stop_helper(early)
     runs, _, meta = load_results(out)
     s = meta["suite"]
     _, best = summarize(runs, s["tolerances"], s["target_tol"])

@@ -254,9 +254,13 @@ def precompile(jobs: list[CompileJob], workers: int, log: Callable[[str], None])
     return info
 
 
-def _compile_from_stdin() -> None:  # pragma: no cover - runs in the helper process
+def _compile_from_stdin(prewarm: bool = False) -> None:  # pragma: no cover - runs in the helper process
     from gdbench.plugins import ensure
 
+    if prewarm:  # while the run's process builds the suite's problems: the kernels every driver shares
+        from .prewarm import prewarm as compile_shared
+
+        compile_shared()
     for line in sys.stdin:
         job = CompileJob.from_json(line)
         ensure(job.plugins)
@@ -285,27 +289,62 @@ def helper_share(cold: list[CompileJob], workers: int) -> int:
     return best_k
 
 
+def start_helper(prewarm: bool = False) -> subprocess.Popen:
+    """A compile helper: one process (one numba thread) that compiles the jobs written to its stdin,
+    one JSON line each, until it is closed; ``prewarm``: first the kernels every CPU driver shares
+    (:mod:`gdbench.harness.prewarm`), before any job is known."""
+    env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    code = f"from gdbench.harness.runner import _compile_from_stdin; _compile_from_stdin(prewarm={bool(prewarm)})"
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env, text=True)
+
+
+def stop_helper(p: subprocess.Popen) -> None:
+    """Stop a helper (numba writes its cache files atomically: stopping one half-way is safe)."""
+    with contextlib.suppress(OSError):
+        if p.stdin is not None and not p.stdin.closed:
+            p.stdin.close()
+    if p.poll() is None:
+        p.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        p.wait(timeout=10)
+
+
+def cold_machine() -> bool:
+    """No generated driver in the cache folder yet: a first run, where an early helper pays off."""
+    import numba
+
+    from ..kernels.codegen import cache_dir
+
+    return not numba.config.DISABLE_JIT and not any(cache_dir().glob("gdbench_driver_*.py"))
+
+
 class BackgroundCompiler:
     """Helper processes that compile the uncached drivers from the END of the run order while the
     runs proceed in-process from the front: the two meet in the middle, so on a cold cache two
     cores compile at once and nobody waits for a pool (at most one driver is compiled twice).
     numba writes its cache files atomically, so stopping a helper half-way is safe."""
 
-    def __init__(self, jobs: list[CompileJob], workers: int = 1) -> None:
+    def __init__(self, jobs: list[CompileJob], workers: int = 1, early: subprocess.Popen | None = None) -> None:
+        """``early``: a helper started before the plan was known (:func:`start_helper`), used as the
+        first one (or, with nothing to compile, left to finish its prewarm and stopped with the rest)."""
         self.cold = [j for j in jobs if not _pair_is_cached(j)]
         self.procs: list[subprocess.Popen] = []
+        self._spare = [early] if early is not None else []
+        self.early = False  # whether the early helper got jobs
         self.assigned: list[tuple] = []
         self._jobs: dict[tuple, CompileJob] = {}
         if len(self.cold) < 2 or workers < 1:
+            for p in self._spare:
+                with contextlib.suppress(OSError):
+                    p.stdin.close()
             return
-        env = dict(os.environ, NUMBA_NUM_THREADS="1")
         back = self.cold[::-1][: helper_share(self.cold, workers)]  # the later ones, last first
         self.assigned = [j.key for j in back]
         self._jobs = {j.key: j for j in back}
         for w in range(min(workers, len(back))):
-            p = subprocess.Popen([sys.executable, "-c", "from gdbench.harness.runner import _compile_from_stdin; "
-                                  "_compile_from_stdin()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, env=env, text=True)
+            self.early = self.early or bool(self._spare)
+            p = self._spare.pop() if self._spare else start_helper()
             p.stdin.write("".join(j.to_json() + "\n" for j in back[w::workers]))
             p.stdin.close()
             self.procs.append(p)
@@ -334,14 +373,11 @@ class BackgroundCompiler:
         return run
 
     def info(self) -> dict[str, Any]:
-        return {"mode": "background", "cold": len(self.cold), "workers": len(self.procs)}
+        return {"mode": "background", "cold": len(self.cold), "workers": len(self.procs), "early": self.early}
 
     def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                p.wait(timeout=10)
+        for p in self.procs + self._spare:
+            stop_helper(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,9 +449,11 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
              workers: int | None = None, scheduler: str | None = None, precompile_workers: int | None = 1,
              compile_mode: str = "background",
              progress: bool = True, figures: bool = True, log: Callable[[str], None] | None = None,
-             max_groups: int | None = None) -> Path:
+             max_groups: int | None = None, early_helper: subprocess.Popen | None = None) -> Path:
     """Run ``plan`` into ``out``; returns the folder. ``max_groups`` stops after that many
-    groups (for tests of interruption)."""
+    groups (for tests of interruption). ``early_helper``: a compile helper started before the plan
+    was loaded (:func:`start_helper`); it becomes the background compiler's first helper, and is
+    stopped when the run ends in any case."""
     from .report import write_report
 
     out = Path(out)
@@ -424,6 +462,8 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
     preflight(plan, executor, scheduler)  # before the folder is touched
     store.check_writable()
     with store.lock(), contextlib.ExitStack() as stack:
+        if early_helper is not None:
+            stack.callback(stop_helper, early_helper)
         # the executor first: a bad --executor/--scheduler (or dask missing) fails before the folder is touched
         t_ex = time.perf_counter()
         ex = make_executor(executor, scheduler=scheduler, workers=workers)
@@ -455,7 +495,7 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
             if compile_mode == "pool":
                 pre = precompile(list(jobs.values()), precompile_workers, log)
             else:
-                helper = BackgroundCompiler(list(jobs.values()), precompile_workers)
+                helper = BackgroundCompiler(list(jobs.values()), precompile_workers, early_helper)
                 stack.callback(helper.stop)
                 pre = helper.info()
                 if helper.procs:

@@ -364,16 +364,19 @@ def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, devi
     lo = "loss_only_rows" if rows else "loss_only"
     fused = fused_sgd and all(hasattr(k, "sgd_step") for k in kerns)
     b = "_b" if device == "cpu" else ""  # borrowed array views on the CPU (no reference counting per step)
+    # the row range as int64 on the CPU: the literal 0 and -1 of a full batch would compile the (not
+    # inlined) kernels again for those literals, beside the int64 copy the Python API compiles
+    rng = "np.int64(i0), np.int64(nb)" if device == "cpu" else "i0, nb"
     sfx = (lambda j: "") if len(kerns) == 1 else (lambda j: f"_{j}")
     lines: list[str] = []
     calls: dict[str, list[str]] = {"lg": [], "lo": [], "h": [], "sgd": []}
     for j, km in enumerate(kerns):
         x = sfx(j)
         lines.append(import_line(f"_prob_loss_grad{x}", km.__name__, lg, device, sim_direct=False))
-        calls["lg"].append(f"return _prob_loss_grad{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))")
+        calls["lg"].append(f"return _prob_loss_grad{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), {rng}, {b}(g))")
         if hasattr(km, "hess"):
             lines.append(import_line(f"_prob_hess{x}", km.__name__, "hess", device, sim_direct=False))
-            calls["h"].append(f"_prob_hess{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(H))")
+            calls["h"].append(f"_prob_hess{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), {rng}, {b}(H))")
         else:
             calls["h"].append("pass")
         if fused:
@@ -383,9 +386,9 @@ def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, devi
             calls["sgd"].append("return 0.0")
         if hasattr(km, lo):
             lines.append(import_line(f"_prob_loss{x}", km.__name__, lo, device, sim_direct=False))
-            calls["lo"].append(f"return _prob_loss{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, {b}(g))")
+            calls["lo"].append(f"return _prob_loss{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), {rng}, {b}(g))")
         else:
-            calls["lo"].append(f"return _prob_loss_grad{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), i0, nb, "
+            calls["lo"].append(f"return _prob_loss_grad{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), {rng}, "
                                f"{b}(g))")
 
     def body(cs: list[str]) -> list[str]:
@@ -507,7 +510,7 @@ def record(trace, k, r, t, f, g, theta, x_star, has_xstar, restarts):
     for i in range(D_):
         gt[i] = g[i]
         tt[i] = theta[i]
-    _record(trace, k, r, t, f, gt, tt, x_star, has_xstar, restarts)
+    _record(trace, np.int64(k), np.int64(r), np.int64(t), f, gt, tt, x_star, has_xstar, np.int64(restarts))
 
 
 @njit(inline="always", **JIT)

@@ -58,7 +58,7 @@ def barrier():
 # The kernels called at every step (not inlined) receive borrowed views of the heap arrays: numba
 # would otherwise count references around each call, atomic instructions that wait for the step's
 # stores (the BIND block's calls do the same; see gdbench.kernels.stack.borrowed).
-_rng_normal, _clip_grad = rng_normal, clip_grad
+_rng_normal, _clip_grad, _record = rng_normal, clip_grad, record
 
 
 @inline_fn
@@ -69,6 +69,13 @@ def rng_normal(st):  # noqa: F811
 @inline_fn
 def clip_grad(g, kind, c):  # noqa: F811
     _clip_grad(_b(g), kind, c)
+
+
+@inline_fn
+def record(trace, k, r, t, f, g, theta, x_star, has_xstar, restarts):  # noqa: F811
+    """``support.record`` with int64 counters: the literal 0s of the first record (and of a driver
+    without restarts) would each compile another copy of it."""
+    _record(trace, np.int64(k), np.int64(r), np.int64(t), f, g, theta, x_star, has_xstar, np.int64(restarts))
 
 
 @inline_fn
