@@ -307,7 +307,8 @@ def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
 
     prob = gdbench.problems.make("logistic", n=20, d=3)
     src = driver_source((OPTIMIZERS["adam"], OPTIMIZERS["gd"]), prob.definition)
-    assert "_prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), i0, nb, _b(g))" in src
+    # (the row range as int64: one compiled copy of the kernel, not one per literal 0 / -1)
+    assert "_prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), np.int64(i0), np.int64(nb), _b(g))" in src
     assert "_opt_step_0(_b(theta), _b(g), _b(s), lr, hpv[0], hpv[1], hpv[2])" in src
     assert "_opt_step_1(_b(theta), _b(g), lr)" in src
 
