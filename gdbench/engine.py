@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -143,6 +143,16 @@ def _max_restarts(kind: int, period: int, steps: int) -> int:
     return 0 if kind == 0 else steps // max(period, 1) + 1
 
 
+def loop_features(cfg: Configs) -> frozenset[str]:
+    """The optional parts of the step loop (:data:`gdbench.kernels.codegen.FEATURES`) these
+    configurations use: the driver compiled for them leaves the others out
+    (:func:`gdbench.runspec.config_features` answers the same from the configurations' specs)."""
+    used = {"restarts": np.any(cfg.restart[:, 0] != 0),
+            "transforms": np.any(cfg.noise > 0) or np.any(cfg.clip[:, 0] != 0),
+            "starts": np.any(cfg.init_kind != 0), "schedules": np.any(cfg.sched[:, 0] != 0)}
+    return frozenset(f for f, on in used.items() if on)
+
+
 def prepare(problem: Problem, opt: Optimizer, configs: Sequence[Mapping[str, Any]], *, steps: int, record_every: int,
             stop_tol: float, div_factor: float, x0: Any, rule: int = 0, hp_width: int = 0,
             kid: int = 0) -> tuple[Configs, ProblemArrays, Budget, Outputs, list[dict[str, Any]]]:
@@ -225,6 +235,7 @@ def sweep(
     rows: bool | None = None,
     rules: Sequence[Any] | None = None,
     problems: Sequence[Any] | None = None,
+    features: Iterable[str] = (),
 ) -> SweepResult:
     """Run every configuration for up to ``steps`` steps.
 
@@ -250,6 +261,9 @@ def sweep(
     ``problems``: likewise, run on a driver compiled for these problems (registry names or
     records, all of the problem's kind, its own definition among them): one compile of the step
     loop for a suite's problems of one family, the same results.
+    ``features``: optional parts of the step loop (:data:`gdbench.kernels.codegen.FEATURES`) to
+    compile in beyond those the configurations use, so that sweeps over subsets of a group's
+    configurations share its driver (the harness passes the group's); the same results.
     """
     from .plugins import resolve_optimizer
 
@@ -302,7 +316,7 @@ def sweep(
             wall, compile_s = run_records(problem, opt, cfg, prob, bud, out)
         T = 1
     else:
-        from .kernels.codegen import driver
+        from .kernels.codegen import check_features, driver
 
         T = min(_threads(threads), K)
         kern = problem.kernels
@@ -316,10 +330,8 @@ def sweep(
                 opts, defs = (opt,), (problem.definition,)
                 cfg = cfg._replace(rule=np.zeros(K, dtype=np.int64))
                 prob = prob._replace(kid=np.int64(0))
-        restarts = bool(np.any(cfg.restart[:, 0] != 0))  # else a driver without the restart code
-        transforms = bool(np.any(cfg.noise > 0) or np.any(cfg.clip[:, 0] != 0))  # else none for noise, clipping
-        drv = driver(opts if len(opts) > 1 else opt, defs if len(defs) > 1 else defs[0], rows, problem.dim, restarts,
-                     transforms)
+        drv = driver(opts if len(opts) > 1 else opt, defs if len(defs) > 1 else defs[0], rows, problem.dim,
+                     loop_features(cfg) | check_features(features))
         scr = Scratch(perm_all=np.zeros((1, 1), dtype=np.int32), perm_row=np.zeros(1, dtype=np.int64))
 
         def call(lo: int, hi: int) -> None:

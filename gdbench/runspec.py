@@ -7,7 +7,7 @@ gives the same readable errors and the same encoding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -228,6 +228,24 @@ def encode_init(spec: Any, dim: int, x0: Any) -> tuple[int, np.ndarray, np.ndarr
         raise ValueError(f"{where}: scale must be > 0, got {spec['scale']!r}")
     center = x0.copy() if spec.get("center") is None else _vector(where, "center", spec["center"], dim)
     return 2, center, scale
+
+
+def config_features(configs: Iterable[Mapping[str, Any]], steps: int) -> frozenset[str]:
+    """The optional parts of the step loop (:data:`gdbench.kernels.codegen.FEATURES`) that these
+    valid configurations use: what :func:`gdbench.engine.loop_features` finds in their encoded
+    records, known from the specs alone (the suite planner does not build the problem)."""
+    used: set[str] = set()
+    for c in configs:
+        if encode_restart(c.get("restart"))[0] != 0:
+            used.add("restarts")
+        if check_noise(c.get("noise")) > 0 or encode_clip(c.get("clip"))[0] != 0:
+            used.add("transforms")
+        init = c.get("init")
+        if INIT_KINDS.get(init.get("dist") if isinstance(init, Mapping) else init, 0) != 0:
+            used.add("starts")
+        if encode_schedule(c.get("schedule"), steps)[0] != 0:
+            used.add("schedules")
+    return frozenset(used)
 
 
 def encode_restart(spec: Any) -> tuple[int, int, float]:

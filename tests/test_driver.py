@@ -120,27 +120,67 @@ def test_result_loss_is_the_loss_of_the_returned_params(name, kw):
         assert r.trace["loss"].iloc[-1] == r.loss or "restart" in kw
 
 
+#: one configuration using each optional part of the step loop (codegen.FEATURES)
+FEATURE_CONFIGS = {
+    "transforms": [{"clip": {"norm": 0.5}}, {"noise": 0.01}],
+    "starts": [{"init": {"dist": "uniform", "low": -1.0, "high": 1.0}}],
+    "schedules": [{"schedule": "cosine"}],
+    "restarts": [{"init": {"dist": "normal", "scale": 0.5}, "restart": {"every": 60}}],
+}
+
+
 @pytest.mark.parametrize("name, batch", [("rosenbrock", None), ("quadratic", None), ("logistic", 1), ("linreg", 8)])
-def test_drivers_without_noise_and_clipping_give_the_same_bits(name, batch):
-    """Runs without gradient noise or clipping get a driver without that code (a tiny problem's θ
-    then stays in registers); next to a clipped or noisy configuration they run on the driver with
-    it: same bits either way."""
+def test_drivers_without_an_optional_part_give_the_same_bits(name, batch):
+    """Runs that use no gradient noise or clipping, random start, schedule or restart policy get a
+    driver without that code (smaller, faster to compile; a tiny problem's θ stays in registers);
+    next to configurations that use them, or with ``features=`` asking for them all, they run on
+    a driver with it: same bits either way. Every feature's driver is the one named for it."""
     import sys
 
-    from gdbench.kernels.codegen import driver_name
+    from gdbench.kernels.codegen import FEATURES, driver_name
 
     p = small_problem(name)
     kw = dict(steps=400, record_every=50)
     cfg = {"lr": 1e-3, "batch_size": batch, "seed": 2}
     plain = gdbench.sweep(p, "adam", [cfg], **kw)
-    both = gdbench.sweep(p, "adam", [cfg, {**cfg, "clip": {"norm": 0.5}}, {**cfg, "noise": 0.01}], **kw)
-    np.testing.assert_array_equal(plain.theta[0], both.theta[0])
-    np.testing.assert_array_equal(plain.trace[0], both.trace[0])
-    assert not np.array_equal(both.theta[0], both.theta[1]) and not np.array_equal(both.theta[0], both.theta[2])
     opt = gdbench.OPTIMIZERS["adam"]
     dim = p.dim if name in ("rosenbrock", "quadratic") else None
-    assert driver_name(opt, p.definition, dim=dim, transforms=True) in sys.modules
     assert driver_name(opt, p.definition, dim=dim) in sys.modules
+    for feature, extra in FEATURE_CONFIGS.items():
+        feats = ("starts", "restarts") if feature == "restarts" else (feature,)
+        both = gdbench.sweep(p, "adam", [cfg, *({**cfg, **e} for e in extra)], **kw)
+        R = plain.trace.shape[1]  # (restarts leave room for more records: unused, NaN)
+        np.testing.assert_array_equal(plain.theta[0], both.theta[0])
+        np.testing.assert_array_equal(plain.trace[0], both.trace[0, :R])
+        assert np.isnan(both.trace[0, R:]).all()
+        for k in range(1, len(extra) + 1):  # the feature is compiled in and changes those runs
+            assert not np.array_equal(both.theta[0], both.theta[k]), (feature, k)
+        assert driver_name(opt, p.definition, dim=dim, features=feats) in sys.modules, feature
+    every = gdbench.sweep(p, "adam", [cfg], features=FEATURES, **kw)
+    np.testing.assert_array_equal(plain.theta[0], every.theta[0])
+    np.testing.assert_array_equal(plain.trace[0], every.trace[0])
+    assert driver_name(opt, p.definition, dim=dim, features=FEATURES) in sys.modules
+    with pytest.raises(ValueError, match="unknown driver feature 'warp'; allowed: restarts, transforms"):
+        gdbench.sweep(p, "adam", [cfg], features=("warp",), **kw)
+
+
+def test_the_planner_and_the_engine_agree_on_a_group_s_optional_parts():
+    """``runspec.config_features`` (from the specs: what the compile helper builds) and
+    ``engine.loop_features`` (from the encoded records: what a sweep asks for) name the same parts,
+    so a precompiled driver is the one the group runs on."""
+    from gdbench.engine import loop_features, prepare
+    from gdbench.runspec import config_features
+
+    p = small_problem("rosenbrock")
+    opt = gdbench.OPTIMIZERS["adam"]
+    plain = [{"lr": 1e-3}, {"lr": 1e-2, "schedule": "constant", "init": "fixed", "noise": 0.0, "clip": None},
+             {"init": {"dist": "fixed"}, "restart": "none", "schedule": {"name": "constant"}}]
+    used = [*(e for extra in FEATURE_CONFIGS.values() for e in extra), {"schedule": {"name": "step", "step_size": 5}},
+            {"restart": "stall", "init": {"dist": "normal", "scale": 1.0}}, {"clip": ("value", 1.0)}]
+    for group in [plain, *([*plain, u] for u in used), used]:
+        cfg = prepare(p, opt, group, steps=100, record_every=10, stop_tol=0.0, div_factor=1e6, x0=None)[0]
+        assert config_features(group, 100) == loop_features(cfg), group
+    assert config_features(plain, 100) == frozenset()
 
 
 def test_result_loss_of_a_diverged_run():

@@ -254,7 +254,8 @@ def test_an_early_helper_with_nothing_to_compile_finishes_and_is_reaped():
 def test_prewarm_compiles_what_a_driver_calls(tmp_path):
     """The helper's prewarm calls the shared kernels and the rules with the argument types the CPU
     drivers pass: a driver compiled after it (another process) finds each of them in numba's cache,
-    one specialisation each (the literal 0 of a full batch or a first record would compile another)."""
+    one specialisation each (the literal 0 of a full batch or a first record would compile another);
+    here a driver with random starts and schedules, which call two of them."""
     import subprocess
     import sys
 
@@ -264,7 +265,8 @@ def test_prewarm_compiles_what_a_driver_calls(tmp_path):
              "from gdbench.kernels import support, rng, transforms\n"
              "from gdbench.optimizers import OPTIMIZERS\n"
              "p = gdbench.problems.make('linreg', n=30, d=2)\n"
-             "gdbench.sweep(p, 'adam', [{'lr': 1e-3}, {'lr': 1e-3, 'batch_size': 4}], steps=10, record_every=2,\n"
+             "gdbench.sweep(p, 'adam', [{'lr': 1e-3}, {'lr': 1e-3, 'batch_size': 4, 'schedule': 'cosine',\n"
+             "              'init': {'dist': 'normal', 'scale': 1.0}}], steps=10, record_every=2,\n"
              "              rules=['gd', 'adagrad', 'adam'])\n"
              "fns = [support.record, support.draw_start, support.rel_scale, rng.rng_seed, rng.shuffle,\n"
              "       transforms.scheduled_lr, p.kernels.loss_grad, p.kernels.loss_only]\n"

@@ -207,12 +207,11 @@ def module(opt, prob, D: int, tpb: int = 0) -> ModuleType:
     if tpb:
         consts += [f"TPB = {tpb}", f"DW_ = {D - 1}", f"D1_ = {D + 1}"]
         src = cg.render(opt, prob, device="gpu", device_block=DEVICE_DATA, alloc_block=ALLOC_DATA,
-                        problem_block=_row_terms(prob) + BLOCK_REDUCTION, constants="\n".join(consts), restarts=True,
-                        transforms=True)
+                        problem_block=_row_terms(prob) + BLOCK_REDUCTION, constants="\n".join(consts),
+                        features=cg.FEATURES)
         name = f"gdbench_gpu_data_{cg.key(opt)}__{cg.key(prob)}__d{D}_t{tpb}"
     else:
         src = cg.render(opt, prob, device="gpu", device_block=DEVICE_ANALYTIC, alloc_block=ALLOC_ANALYTIC,
-                        constants="\n".join(consts), restarts=True,
-                        transforms=True)
+                        constants="\n".join(consts), features=cg.FEATURES)
         name = f"gdbench_gpu_analytic_{cg.key(opt)}__{cg.key(prob)}__d{D}"
     return cg.generated(name, src)

@@ -147,49 +147,46 @@ class CompileJob:
     params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
     plugins: tuple = dataclasses.field(default=(), compare=False, hash=False)
     rules: tuple[str, ...] = ()  # the rules sharing the driver (empty: the rule's own driver)
-    restarts: bool = False  # the driver variant with the restart policies compiled in
-    transforms: bool = False  # ... with gradient noise and clipping compiled in
+    features: tuple[str, ...] = ()  # the optional loop parts compiled in (codegen.FEATURES order)
     problems: tuple[str, ...] = ()  # the problems sharing the driver (empty: the problem's own driver)
 
     @property
-    def key(self) -> tuple[str, str, int, bool, bool]:
+    def key(self) -> tuple[str, str, int, tuple[str, ...]]:
         """Which compiled driver: the shared one of ``rules`` and ``problems``, else the pair's own."""
         rule = "+".join(self.rules) if len(self.rules) > 1 else self.rule
         problem = "+".join(self.problems) if len(self.problems) > 1 else self.problem
-        return rule, problem, self.dim, self.restarts, self.transforms
+        return rule, problem, self.dim, self.features
 
     def to_json(self) -> str:
         return json.dumps([self.rule, self.problem, self.dim, self.params,
-                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules), self.restarts,
-                           self.transforms, list(self.problems)], default=str)
+                           [dataclasses.asdict(x) for x in self.plugins], list(self.rules), list(self.features),
+                           list(self.problems)], default=str)
 
     @classmethod
     def from_json(cls, line: str) -> CompileJob:
         from ..plugins import PluginSource
 
-        rule, problem, dim, params, plugins, rules, restarts, transforms, problems = json.loads(line)
-        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules), restarts,
-                   transforms, tuple(problems))
+        rule, problem, dim, params, plugins, rules, features, problems = json.loads(line)
+        return cls(rule, problem, dim, params, tuple(PluginSource(**x) for x in plugins), tuple(rules),
+                   tuple(features), tuple(problems))
 
 
 def compile_job(task) -> CompileJob:
     """The driver a task needs (analytic problems are built to know their dimension: cheap)."""
     from ..kernels.codegen import tiny
     from ..problems import get_problem
+    from .worker import build_problem, loop_features
 
     defn = get_problem(task.problem_name)
     dim = 0
     if defn.kind == "analytic":
-        from .worker import build_problem
-
         d = build_problem(task.problem_name, task.problem_params).dim
         dim = d if tiny(defn, d) else 0
     params = task.problem_params if dim else {}
     rules = task.driver_rules if task.device == "cpu" and len(task.driver_rules) > 1 else ()
     problems = task.driver_problems if task.device == "cpu" and len(task.driver_problems) > 1 else ()
-    restarts = any(c.get("restart") for c in task.configs)
-    transforms = any(c.get("noise") or c.get("clip") for c in task.configs)
-    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, restarts, transforms, problems)
+    features = loop_features(task) if task.device == "cpu" else ()
+    return CompileJob(task.rule, task.problem_name, dim, params, task.plugins, rules, features, problems)
 
 
 def _pair_is_cached(job: CompileJob) -> bool:
@@ -201,7 +198,7 @@ def _pair_is_cached(job: CompileJob) -> bool:
 
         opts = tuple(map(get_optimizer, job.rules)) if job.rules else get_optimizer(job.rule)
         probs = tuple(map(get_problem, job.problems)) if job.problems else get_problem(job.problem)
-        return codegen.is_cached(opts, probs, dim=job.dim or None, restarts=job.restarts, transforms=job.transforms)
+        return codegen.is_cached(opts, probs, dim=job.dim or None, features=job.features)
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False
 
@@ -220,13 +217,8 @@ def compile_pair(job: CompileJob) -> tuple[str, str, float]:
     with warnings.catch_warnings():  # a throw-away instance: its notes (an estimated f*, ...) are noise
         warnings.simplefilter("ignore")
         p = make(job.problem, **(job.params if job.dim else _TINY[PROBLEMS[job.problem].KIND]))
-    cfg: dict[str, Any] = {"lr": 1e-3}
-    if job.restarts:  # compile the driver variant with the restart policies
-        cfg.update(init={"dist": "normal", "scale": 1.0}, restart={"every": 1})
-    if job.transforms:  # ... with gradient noise and clipping
-        cfg.update(noise=1e-3, clip={"norm": 1.0})
-    gdbench.sweep(p, job.rule, [cfg], steps=1, record_every=1, threads=1, rules=job.rules or None,
-                  problems=job.problems or None)
+    gdbench.sweep(p, job.rule, [{"lr": 1e-3}], steps=1, record_every=1, threads=1, rules=job.rules or None,
+                  problems=job.problems or None, features=job.features)
     return job.rule, job.problem, time.perf_counter() - t0
 
 

@@ -41,7 +41,20 @@ def _sweep_kwargs(task: GroupTask) -> dict[str, Any]:
     kw: dict[str, Any] = {"rules": task.driver_rules} if len(task.driver_rules) > 1 else {}
     if len(task.driver_problems) > 1:
         kw["problems"] = task.driver_problems
+    # the optional loop parts of the whole group: its timing sweeps (per batch size) and basin map
+    # run subsets of its configurations on the same driver
+    kw["features"] = loop_features(task)
     return kw
+
+
+def loop_features(task: GroupTask) -> tuple[str, ...]:
+    """The optional parts of the step loop the group's configurations use (in
+    ``codegen.FEATURES`` order): the driver variant its sweeps run on."""
+    from gdbench.kernels.codegen import FEATURES
+    from gdbench.runspec import config_features
+
+    used = config_features(task.configs, task.steps)
+    return tuple(f for f in FEATURES if f in used)
 
 
 def _json(v: Any) -> str:

@@ -28,6 +28,7 @@ import os
 import sys
 import sysconfig
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -408,13 +409,29 @@ def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, devi
         "@inline_fn", "def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):", *body(calls["sgd"])])
 
 
+#: the optional parts of the step loop, compiled into a driver only when its configurations use them
+#: (a smaller driver compiles faster, and a tiny problem's θ stays in registers without a math
+#: library call): restart policies; gradient noise and clipping; random starts; learning-rate
+#: schedules. Each is a flag of the loop template (``RESTARTS``, ...); a driver's name lists its own.
+FEATURES = ("restarts", "transforms", "starts", "schedules")
+
+
+def check_features(features: Iterable[str]) -> frozenset[str]:
+    feats = frozenset(features)
+    bad = sorted(feats - set(FEATURES))
+    if bad:
+        raise ValueError(f"unknown driver feature {bad[0]!r}; allowed: {', '.join(FEATURES)}")
+    return feats
+
+
 def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], *, rows: bool = False,
            device: str = "cpu", device_block: str | None = None, alloc_block: str | None = None,
-           problem_block: str | None = None, constants: str = "", restarts: bool = False,
-           transforms: bool = False) -> str:
+           problem_block: str | None = None, constants: str = "", features: Iterable[str] = ()) -> str:
     """The driver source of a problem and one update rule (or several, chosen per configuration;
     on the CPU, several problems of one kind too, chosen per sweep): the loop template with its
-    BIND (and, for a GPU, DEVICE and ALLOC) blocks replaced."""
+    BIND (and, for a GPU, DEVICE and ALLOC) blocks replaced; ``features``: the optional parts of the
+    loop compiled in (:data:`FEATURES`)."""
+    feats = check_features(features)
     opts = rules_of(opt)
     probs = problems_of(prob)
     if len({p.kind for p in probs}) > 1:
@@ -433,7 +450,7 @@ def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[Prob
     single = len(opts) == 1 and opts[0]
     bind += ["", f"NSTATE = {max(len(o.state) for o in opts)}",
              f"NEEDS_HESSIAN = {any(o.needs_hessian for o in opts)}",
-             f"IS_DATA = {prob.kind == 'data'}", f"RESTARTS = {restarts}", f"TRANSFORMS = {transforms}",
+             f"IS_DATA = {prob.kind == 'data'}", *(f"{f.upper()} = {f in feats}" for f in FEATURES),
              constants, "", "",
              optimizer_bindings(opts, borrow=device == "cpu"), "", "",
              problem_block if problem_block is not None else problem_bindings(
@@ -536,7 +553,9 @@ TINY_ALLOC = """    D = D_  # a compile-time constant: every loop over θ unroll
         for i in range(D_):
             s[j, i] = 0.0
     st = np.empty(2, dtype=np.uint64)
-    perm = np.arange(n)
+    perm = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        perm[i] = i
     ahead = 0
     ws = prob.kid"""
 
@@ -565,29 +584,30 @@ def _names(recs: tuple, what: str) -> str:
 
 
 def driver_name(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
-                dim: int | None = None, restarts: bool = False, transforms: bool = False) -> str:
+                dim: int | None = None, features: Iterable[str] = ()) -> str:
     """The generated module's name: one rule (``gdbench_driver_adam__logistic``) or several (their
     count and a hash of their keys), then the problem (or problems, likewise), and the variant
-    (``__rows``, ``__d2`` for the tiny driver, ``__restarts``, ``__transforms``)."""
-    suffix = (("__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else "")) + ("__restarts" if restarts else "")
-              + ("__transforms" if transforms else ""))
+    (``__rows``, ``__d2`` for the tiny driver, then its features: ``__restarts``, ``__starts``, ...)."""
+    feats = check_features(features)
+    suffix = (("__rows" if rows else (f"__d{dim}" if tiny(prob, dim) else ""))
+              + "".join(f"__{f}" for f in FEATURES if f in feats))
     return f"gdbench_driver_{_names(rules_of(opt), 'rules')}__{_names(problems_of(prob), 'problems')}{suffix}"
 
 
 def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
-                  dim: int | None = None, restarts: bool = False, transforms: bool = False) -> str:
+                  dim: int | None = None, features: Iterable[str] = ()) -> str:
     if rows or not tiny(prob, dim):
-        return render(opt, prob, rows=rows, restarts=restarts, transforms=transforms)
+        return render(opt, prob, rows=rows, features=features)
     opts = rules_of(opt)
     ns = max(max(len(o.state) for o in opts), 1)
     hd = dim if any(o.needs_hessian for o in opts) else 1
     consts = f"D_ = {dim}\nNS_ = {ns}\nNSD_ = {ns * dim}\nHD_ = {hd}\nHH_ = {hd * hd}"
     return render(opt, prob, device="tiny", device_block=TINY_DEVICE, alloc_block=TINY_ALLOC, constants=consts,
-                  restarts=restarts, transforms=transforms)
+                  features=features)
 
 
 def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
-           dim: int | None = None, restarts: bool = False, transforms: bool = False) -> ModuleType:
+           dim: int | None = None, features: Iterable[str] = ()) -> ModuleType:
     """The generated CPU driver module of this pair (written and imported on first use); ``opt`` may
     be a tuple of rules sharing one driver (a suite's rules on one problem: compiled once for all),
     and ``prob`` a tuple of problems of one kind sharing it (a suite's problems of one family: the
@@ -596,24 +616,24 @@ def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[Prob
     ``rows=True`` binds the problem's ``loss_grad_rows`` (full batch fused into one pass over X,
     parallel over row blocks) instead of ``loss_grad``: for few configurations on large data.
     ``dim``: the problem's dimension; analytic problems of at most ``TINY_MAX_DIM`` then get the
-    tiny-problem driver (θ, g and the state in registers). ``restarts``: compile the restart
-    policies in; ``transforms``: gradient noise and clipping (drivers without them are smaller,
-    compile faster, and keep a tiny problem's θ in registers: 2-D Rosenbrock gd 8.8 -> 5.9 ns a step).
+    tiny-problem driver (θ, g and the state in registers). ``features``: the optional parts of the
+    loop to compile in (:data:`FEATURES`: restart policies, noise and clipping, random starts,
+    schedules); drivers without them are smaller and compile faster (adam x 2-D Rosenbrock cold:
+    6.5, 5.8 -> 5.6, 4.7 CPU-s without starts and schedules), and without noise and clipping keep a
+    tiny problem's θ in registers (2-D Rosenbrock gd 8.8 -> 5.9 ns a step).
     """
     probs = problems_of(prob)
     if rows and len(probs) > 1:
         raise ValueError("a row-parallel driver holds one problem")
     if rows and not hasattr(probs[0].kernels, "loss_grad_rows"):
         raise ValueError(f"problem {probs[0].name!r} has no parallel row kernel")
-    return generated(driver_name(opt, prob, rows, dim, restarts, transforms),
-                     driver_source(opt, prob, rows, dim, restarts, transforms))
+    return generated(driver_name(opt, prob, rows, dim, features), driver_source(opt, prob, rows, dim, features))
 
 
 def is_cached(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[ProblemDef, ...], rows: bool = False,
-              dim: int | None = None, restarts: bool = False, transforms: bool = False) -> bool:
+              dim: int | None = None, features: Iterable[str] = ()) -> bool:
     """Best effort: the pair's driver is current on disk and numba has compiled it before."""
     try:
-        return is_current(driver_name(opt, prob, rows, dim, restarts, transforms),
-                          driver_source(opt, prob, rows, dim, restarts, transforms))
+        return is_current(driver_name(opt, prob, rows, dim, features), driver_source(opt, prob, rows, dim, features))
     except Exception:  # noqa: BLE001 - a wrong guess only costs an in-process compile
         return False

@@ -112,6 +112,11 @@ TRANSFORMS = True
 #: plain SGD (the gd rule, one row, no noise or clipping) on a loss of the linear-model family:
 #: one fused pass for the gradient and the update (``prob_sgd_step``), as scikit-learn does
 FUSED_SGD = False
+#: random starts compiled in (without them every configuration starts at its theta0 and, with no
+#: noise and no mini-batches either, the driver draws no random number at all)
+STARTS = True
+#: learning-rate schedules compiled in (without them lr_t = lr)
+SCHEDULES = True
 
 
 @inline_fn
@@ -192,7 +197,9 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     H = np.empty((D, D)) if NEEDS_HESSIAN else np.empty((1, 1))
     s = np.zeros((NSTATE, D))
     st = np.empty(2, dtype=np.uint64)
-    perm = np.arange(n)
+    perm = np.empty(n, dtype=np.int64)  # (not np.arange: one overload fewer to compile per process)
+    for i in range(n):
+        perm[i] = i
     # SGD and mini-batches ask for the rows of a later step while this one computes, so no step
     # waits on the cache misses of its randomly placed rows
     ahead = max(1, PREFETCH_ROWS // b) * b if (not full) and b <= PREFETCH_MAX_BATCH else 0
@@ -215,8 +222,13 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     rtol = cfg.restart[k, 2]
 
     if leader:
-        rng_seed(st, cfg.seeds[k])
-        draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
+        if IS_DATA or STARTS or TRANSFORMS:  # (else the configuration draws no random number)
+            rng_seed(st, cfg.seeds[k])
+        if STARTS:
+            draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
+        else:
+            for i in range(D):
+                theta[i] = cfg.theta0[k, i]
         for i in range(D):
             out.theta_start[k, i] = theta[i]
         opt_init(s, theta, hpv, hprow, rid)
@@ -269,7 +281,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                     prefetch_rows(X, y, perm, pos + ahead, min(pos + ahead + nb, n))
             fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
             if fused:  # θ is updated here, unless the row's loss says the run diverged
-                lr_t = scheduled_lr(lr, skind, sp1, sp2, tl)
+                lr_t = scheduled_lr(lr, skind, sp1, sp2, tl) if SCHEDULES else lr
                 fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh, ws)
             else:
                 fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g, ws)
@@ -292,7 +304,8 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                     g[i] += sigma * rng_normal(st)
             if TRANSFORMS and ckind != 0:
                 clip_grad(g, ckind, cval)
-            opt_update(theta, g, H, s, hpv, hprow, scheduled_lr(lr, skind, sp1, sp2, tl), tl, fb, f_star, rid)
+            lr_t = scheduled_lr(lr, skind, sp1, sp2, tl) if SCHEDULES else lr
+            opt_update(theta, g, H, s, hpv, hprow, lr_t, tl, fb, f_star, rid)
         barrier()
         if t == next_ev:
             restart = False
