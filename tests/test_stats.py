@@ -74,6 +74,19 @@ def test_robustness_row_by_hand():
     assert math.isnan(none["width_dec"]) and math.isnan(none["lr_div"]) and none["lr_max_is_top"]
 
 
+def test_lr_profile_is_pandas_groupby_min_and_sum():
+    """``lr_profile`` (NumPy) agrees with the pandas group-by it replaced: per lr sorted, the min
+    ERT over its cells with NaN skipped (NaN when all are), the diverged seeds summed."""
+    rng = np.random.default_rng(3)
+    lr = rng.choice([1e-3, 1e-2, 0.1, 1.0], size=40)
+    ert = rng.choice([INF, np.nan, 5.0, 30.0, 7.5, 100.0], size=40)
+    ert[lr == 1.0] = np.nan  # an lr with no ERT at all
+    cells = pd.DataFrame({"lr": lr, "ert": ert, "diverged": rng.integers(0, 3, size=40)})
+    ref = (cells.groupby("lr", as_index=False).agg(ert=("ert", "min"), diverged=("diverged", "sum"))
+           .sort_values("lr", kind="mergesort").reset_index(drop=True))
+    pd.testing.assert_frame_equal(robustness.lr_profile(cells), ref, check_exact=True)
+
+
 def test_paired_ratios_win_probability_and_interval():
     a, b = [10.0, INF, INF, 5.0], [20.0, 10.0, INF, 5.0]
     np.testing.assert_array_equal(paired.pair_ratios(a, b), [0.5, INF, 1.0, 1.0])

@@ -41,6 +41,8 @@ class Analysis:
     paired_time: pd.DataFrame = field(default_factory=pd.DataFrame)
     scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     kappa: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the report's sections (``tables.sections``), built once for summary.md and report.html
+    sections: list | None = field(default=None, repr=False)
 
 
 def _ordered(df: pd.DataFrame, problems: list[str], variants: list[str]) -> pd.DataFrame:

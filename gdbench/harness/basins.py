@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -176,13 +177,18 @@ def restart_text(spec: Any) -> str:
 
 
 def _shares(g: pd.DataFrame) -> dict[str, Any]:
-    kinds = g["basin_kind"].value_counts(normalize=True)
-    local = g.loc[g["basin_kind"] == "local", "basin"].value_counts()
-    top = [f"{lab} {_pct(c / len(g))}" for lab, c in local.head(TOP_LOCAL).items()]
-    rest = int(local.iloc[TOP_LOCAL:].sum())
-    if rest:
-        top.append(f"{len(local) - TOP_LOCAL} more {_pct(rest / len(g))}")
-    return {k: float(kinds.get(k, 0.0)) for k in KINDS} | {"locals": ", ".join(top) or "–"}
+    kind = g["basin_kind"].to_numpy(dtype=object)
+    n = len(kind)
+    counts = Counter(kind.tolist())  # (the labels are never missing here: unlabelled runs are left out)
+    top = []
+    is_local = kind == "local"
+    if is_local.any():
+        local = g["basin"][is_local].value_counts()  # by count, ties in pandas' order
+        top = [f"{lab} {_pct(c / n)}" for lab, c in local.head(TOP_LOCAL).items()]
+        rest = int(local.iloc[TOP_LOCAL:].sum())
+        if rest:
+            top.append(f"{len(local) - TOP_LOCAL} more {_pct(rest / n)}")
+    return {k: counts.get(k, 0) / n for k in KINDS} | {"locals": ", ".join(top) or "–"}
 
 
 def _mean_restarts(g: pd.DataFrame) -> str:

@@ -97,6 +97,7 @@ class Page:
         self.a = a
         self.charts: list[dict[str, Any]] = []
         self.color = {v: COLORS[i % len(COLORS)] for i, v in enumerate(a.variants)}
+        self._trace_ids: pd.Series | None = None  # the traces' run ids as text (once: every problem filters on it)
 
     def chart(self, spec: dict[str, Any]) -> str:
         spec["id"] = f"chart-{len(self.charts)}"
@@ -114,7 +115,9 @@ class Page:
         br = a.best_runs[a.best_runs["problem"] == prob]
         if a.traces.empty or br.empty:
             return ""
-        tr = a.traces[a.traces["run_id"].astype(str).isin(set(br["run_id"].astype(str)))]
+        if self._trace_ids is None:
+            self._trace_ids = a.traces["run_id"].astype(str)
+        tr = a.traces[self._trace_ids.isin(set(br["run_id"].astype(str)))]
         x = np.unique(tr["step"].to_numpy())
         keep = _thin(len(x))
         x = x[keep]
@@ -139,10 +142,21 @@ class Page:
         if len(lrs) < 2:
             return ""
         series = []
-        for (v, seed), g in runs.groupby(["variant", "seed"], sort=False):
-            fin = np.where(g["status"] == "diverged", 10.0, np.clip(g["final_rel_subopt"].astype(float), FLOOR, 10.0))
-            by_lr = pd.Series(fin, index=g["lr"].astype(float)).groupby(level=0).min()
-            y = [_num(by_lr.get(lr, np.nan)) for lr in lrs]
+        # per (variant, seed), in order of first appearance: the smallest final value at each lr (NaN
+        # ignored; NaN where there is none), on NumPy arrays (a pandas group per seed cost ~2 ms)
+        diverged = (runs["status"] == "diverged").to_numpy(dtype=bool)
+        fin = np.where(diverged, 10.0, np.clip(runs["final_rel_subopt"].to_numpy(dtype=float, na_value=np.nan),
+                                               FLOOR, 10.0))
+        lr_of = runs["lr"].to_numpy(dtype=float)
+        groups: dict[tuple[Any, Any], list[int]] = {}
+        for i, key in enumerate(zip(runs["variant"].to_numpy(dtype=object), runs["seed"].to_numpy())):
+            groups.setdefault(key, []).append(i)
+        for (v, seed), idx in groups.items():
+            f_g, lr_g = fin[idx], lr_of[idx]
+            y = []
+            for lr in lrs:
+                m = f_g[(lr_g == lr) & ~np.isnan(f_g)]
+                y.append(_num(m.min() if m.size else np.nan))
             series.append({"label": f"{v} · seed {int(seed)}", "color": self.color[str(v)], "width": 1.0,
                            "points": True, "y": y})
         vlines = []

@@ -78,18 +78,21 @@ def paired(best_runs: pd.DataFrame, cost: str, variants: Sequence[str]) -> pd.Da
     ``best_runs``: the runs at each (problem, variant)'s best lr; ``cost``: a column of it."""
     wide = best_runs.pivot(index=["problem", "seed"], columns="variant", values=cost)
     present = best_runs.groupby("variant")["problem"].agg(set)
+    prob_of = wide.index.get_level_values("problem")
+    cols = {v: wide[v].to_numpy(dtype=float, na_value=np.nan) for v in variants if v in wide}
     rows = []
     for a in variants:
         for b in variants:
-            if a == b or a not in wide or b not in wide:
+            if a == b or a not in cols or b not in cols:
                 continue
             shared = present.get(a, set()) & present.get(b, set())
-            both = wide.loc[wide.index.get_level_values("problem").isin(shared), [a, b]]
-            r = pair_ratios(both[a], both[b])
+            keep = prob_of.isin(shared)
+            ca, cb = cols[a][keep], cols[b][keep]
+            r = pair_ratios(ca, cb)
             med, lo, hi = bootstrap_median(r)
-            seeds = both.groupby(level="problem").size().min() if len(both) else 0
-            rows.append({"A": a, "B": b, "pairs": len(both), "problems": len(shared), "min_seeds": int(seeds),
-                         "median_ratio": med, "lo": lo, "hi": hi, "win": win_probability(both[a], both[b])})
+            seeds = np.unique(prob_of[keep], return_counts=True)[1].min() if keep.any() else 0
+            rows.append({"A": a, "B": b, "pairs": int(keep.sum()), "problems": len(shared), "min_seeds": int(seeds),
+                         "median_ratio": med, "lo": lo, "hi": hi, "win": win_probability(ca, cb)})
     return pd.DataFrame(rows)
 
 

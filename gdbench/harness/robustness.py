@@ -53,9 +53,12 @@ def expected_best(values: Sequence[float], k: int) -> float:
 def lr_profile(cells: pd.DataFrame) -> pd.DataFrame:
     """Per lr of one (problem, variant): the best ERT over the other grid fields, and the seeds
     that diverged; sorted by lr."""
-    return (cells.groupby("lr", as_index=False)
-            .agg(ert=("ert", "min"), diverged=("diverged", "sum"))
-            .sort_values("lr", kind="mergesort").reset_index(drop=True))
+    lrs, inv = np.unique(cells["lr"].to_numpy(dtype=float), return_inverse=True)
+    ert = np.full(len(lrs), np.nan)
+    np.fmin.at(ert, inv, cells["ert"].to_numpy(dtype=float))  # the min over the lr's cells, NaN skipped
+    div = np.zeros(len(lrs), dtype=np.int64)
+    np.add.at(div, inv, cells["diverged"].to_numpy(dtype=np.int64))
+    return pd.DataFrame({"lr": lrs, "ert": ert, "diverged": div})
 
 
 def robustness_row(cells: pd.DataFrame, lr_best: float, runs: pd.DataFrame, ks: Sequence[int] = KS) -> dict:
@@ -92,9 +95,12 @@ def robustness_row(cells: pd.DataFrame, lr_best: float, runs: pd.DataFrame, ks: 
 def robustness(runs: pd.DataFrame, cells: pd.DataFrame, best: pd.DataFrame, ks: Sequence[int] = KS) -> pd.DataFrame:
     """One row per (problem, variant) in ``best``'s order."""
     rows = []
+    cell_rows = cells.groupby(["problem", "variant"], sort=False).indices
+    run_rows = runs.groupby(["problem", "variant"], sort=False).indices
     for _, b in best.iterrows():
-        c = cells[(cells["problem"] == b["problem"]) & (cells["variant"] == b["variant"])]
-        r = runs[(runs["problem"] == b["problem"]) & (runs["variant"] == b["variant"])]
+        key = (b["problem"], b["variant"])
+        c = cells.iloc[cell_rows.get(key, [])]
+        r = runs.iloc[run_rows.get(key, [])]
         rows.append({"problem": b["problem"], "variant": b["variant"], **robustness_row(c, float(b["lr"]), r, ks)})
     return pd.DataFrame(rows)
 

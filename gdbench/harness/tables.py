@@ -146,7 +146,13 @@ def notes_of(runs: pd.DataFrame) -> list[str]:
 
 def sections(a: Analysis) -> list[tuple[str, str, Table | None, str]]:
     """The summary's sections after the header: (id, title, table, text above the table). The
-    HTML report renders the same list."""
+    HTML report renders the same list (built once per analysis)."""
+    if a.sections is None:
+        a.sections = _sections(a)
+    return a.sections
+
+
+def _sections(a: Analysis) -> list[tuple[str, str, Table | None, str]]:
     s = a.meta.get("suite", {})
     tl = tol_label(a.target)
     out: list[tuple[str, str, Table | None, str]] = [
