@@ -78,10 +78,15 @@ def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None
     without it a title wider than its panel, or a figure title, is cut at the canvas edge."""
     import io
 
+    import matplotlib
+
     _lean_log_axes(fig)
     fig.tight_layout(**({} if rect is None else {"rect": rect}))
+    # the tight box from the layout just made (what bbox_inches="tight" computes, without the
+    # extra draw savefig makes to find it: ~a third of a figure's saving time)
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    fig.savefig(buf, format="png", bbox_inches=bbox)
     atomic_write_bytes(path, buf.getvalue())
     import matplotlib.pyplot as plt
 
