@@ -122,6 +122,17 @@ def test_figures_drawn_in_two_processes_equal_one_process(tiny, tmp_path, monkey
             raise RuntimeError("child failed")
         return real(job)
 
+    # the page's palette copies made by the child are those the page would make itself
+    from gdbench.harness import html_report
+
+    html_report._SMALL.clear()
+    four = plots.make_figures(runs, traces, meta, tmp_path / "four", analysis=a, workers=2, palettes=True)
+    made = {k: v[2] for k, v in html_report._SMALL.items()}
+    assert 0 < len(made) < len(four)  # the child's share
+    for p in four:
+        if str(p) in made:
+            assert made[str(p)] == html_report._small_png(p), p.name
+            assert html_report.small_png(p) == made[str(p)] and str(p) not in html_report._SMALL
     monkeypatch.setattr(plots, "_draw", child_fails)
     three = plots.make_figures(runs, traces, meta, tmp_path / "three", analysis=a, workers=2)
     assert [p.read_bytes() for p in three] == [p.read_bytes() for p in one]

@@ -179,8 +179,27 @@ class Page:
                            "xlog": True, "yrange": [0, 1], "x": [float(f"{v:.6g}") for v in b], "series": series})
 
 
+#: palette PNGs made ahead by the figure drawing's child process: path -> (size, mtime, bytes)
+_SMALL: dict[str, tuple[int, int, bytes]] = {}
+
+
+def remember_small_png(path: Path, data: bytes) -> None:
+    """Keep ``small_png(path)`` computed elsewhere (valid while the file is unchanged)."""
+    st = path.stat()
+    _SMALL[str(path)] = (st.st_size, st.st_mtime_ns, data)
+
+
 def small_png(path: Path) -> bytes:
     """The figure with a 256-colour palette (a third of the bytes; figures/ keeps the original)."""
+    hit = _SMALL.pop(str(path), None)
+    if hit is not None:
+        st = path.stat()
+        if hit[:2] == (st.st_size, st.st_mtime_ns):
+            return hit[2]
+    return _small_png(path)
+
+
+def _small_png(path: Path) -> bytes:
     import io
 
     from PIL import Image  # matplotlib's own dependency

@@ -493,9 +493,11 @@ def fig_kappa(a: Analysis, path: Path) -> Path | None:
 
 
 def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any], outdir: Path,
-                 analysis: Analysis | None = None, workers: int | None = None) -> list[Path]:
+                 analysis: Analysis | None = None, workers: int | None = None, palettes: bool = False) -> list[Path]:
     """Write every figure that applies to ``outdir``; returns their paths (in a fixed order).
-    ``workers`` processes draw them (default: the usable cores, at most 2): see :func:`_draw_all`."""
+    ``workers`` processes draw them (default: the usable cores, at most 2): see :func:`_draw_all`;
+    ``palettes``: report.html follows, so the child process also makes the palette copies of its
+    figures that the page embeds (:func:`gdbench.harness.html_report.small_png`)."""
     from .analysis import analyse
 
     a = analysis or analyse(runs, traces, meta)
@@ -521,7 +523,7 @@ def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any],
     from .plots_basins import fig_basin_maps  # basin maps: the basins table next to outdir
 
     jobs.append((fig_basin_maps, (runs, best, outdir.parent, outdir / "basin_maps.png"), {}))
-    made = _draw_all(jobs, _figure_workers() if workers is None else workers)
+    made = _draw_all(jobs, _figure_workers() if workers is None else workers, palettes)
     return [p for p in made if p is not None]
 
 
@@ -554,7 +556,7 @@ def _share(jobs: list[tuple[Any, ...]]) -> list[int]:
     return sorted(theirs)
 
 
-def _draw_all(jobs: list[tuple[Any, ...]], workers: int) -> list[Path | None]:
+def _draw_all(jobs: list[tuple[Any, ...]], workers: int, palettes: bool = False) -> list[Path | None]:
     """Draw ``jobs`` and return their results in order. matplotlib draws in one thread, and a
     suite's figures take about a second each, with the second core idle at the end of a run; so
     with ``workers`` ≥ 2 on Linux a forked child (which inherits the data: nothing is pickled but
@@ -574,9 +576,12 @@ def _draw_all(jobs: list[tuple[Any, ...]], workers: int) -> list[Path | None]:
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
 
+    from .html_report import remember_small_png, small_png
+
     def child() -> None:
         try:
-            send.send([(i, None if (p := _draw(jobs[i])) is None else str(p)) for i in theirs])
+            send.send([(i, None if (p := _draw(jobs[i])) is None else str(p),
+                        small_png(p) if palettes and p is not None else None) for i in theirs])
         except BaseException:  # noqa: BLE001 - the parent draws them instead
             send.send(None)
 
@@ -605,8 +610,10 @@ def _draw_all(jobs: list[tuple[Any, ...]], workers: int) -> list[Path | None]:
         for i in theirs:
             out[i] = _draw(jobs[i])
     else:
-        for i, p in got:
+        for i, p, small in got:
             out[i] = None if p is None else Path(p)
+            if small is not None:  # the page's palette copy, made there too (half the re-encoding)
+                remember_small_png(out[i], small)
     return out
 
 

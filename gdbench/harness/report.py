@@ -26,7 +26,7 @@ def write_report(out: str | Path, *, figures: bool = True, html: bool = True) ->
     if figures and not runs.empty:
         from .plots import make_figures
 
-        pngs = make_figures(runs, traces, meta, out / "figures", analysis=a)
+        pngs = make_figures(runs, traces, meta, out / "figures", analysis=a, palettes=html)
         written += pngs
     if html and not runs.empty:
         from .html_report import write_html
