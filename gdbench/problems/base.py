@@ -226,9 +226,13 @@ class ProblemDef:
     def kernels(self) -> ModuleType:
         if self.form == "full":
             return self.module
-        from ..kernels import codegen
+        got = self.__dict__.get("_kernels")
+        if got is None:  # rendered and imported once per definition: ``Problem.loss`` reads it per call
+            from ..kernels import codegen
 
-        return codegen.problem_kernels(self)
+            got = codegen.problem_kernels(self)
+            object.__setattr__(self, "_kernels", got)  # (a cache on a frozen record, not a field)
+        return got
 
     def allowed_params(self) -> list[str]:
         """Parameter names ``build`` accepts (the one whitelist: API, suite files, `gdbench list`)."""
