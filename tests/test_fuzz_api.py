@@ -41,8 +41,11 @@ def _small_memory_limit():
     for name in ("quadratic", "linreg"):
         p = gdbench.problems.make(name, **({"d": 2} if name == "quadratic" else {"n": 8, "d": 2}))
         for rule in ("gd", "adam", "newton"):
-            gdbench.minimize(p, rule, steps=1)
-            gdbench.minimize(p, rule, steps=1, clip={"norm": 1.0})  # the driver with noise and clipping
+            # one driver per set of optional loop parts used (codegen.FEATURES): none, a schedule,
+            # noise or clipping, both
+            for extra in ({}, {"schedule": "cosine"}, {"clip": {"norm": 1.0}},
+                          {"schedule": "cosine", "clip": {"norm": 1.0}}):
+                gdbench.minimize(p, rule, steps=1, **extra)
     yield
     if before is None:
         os.environ.pop("GDBENCH_MAX_MEMORY", None)
