@@ -627,6 +627,14 @@ def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[Prob
         raise ValueError("a row-parallel driver holds one problem")
     if rows and not hasattr(probs[0].kernels, "loss_grad_rows"):
         raise ValueError(f"problem {probs[0].name!r} has no parallel row kernel")
+    if rows:
+        # start numba's threading layer before a row-parallel driver runs: a driver compiled while
+        # its row kernel came from numba's disk cache is cached without the hook that starts it,
+        # and loaded from that cache in a later process it segfaulted at its first parallel pass
+        # (numba issue 8578: a cached function calling a cached ``parallel=True`` one)
+        import numba
+
+        numba.get_num_threads()
     return generated(driver_name(opt, prob, rows, dim, features), driver_source(opt, prob, rows, dim, features))
 
 
