@@ -46,7 +46,7 @@ TRACE_COLUMNS = TRACE_FIXED
 #: problems of at most this dimension also record the iterate θ at every record (trajectories)
 TRACE_THETA_DIM = 2
 CONFIG_KEYS = ("lr", "seed", "batch_size", "schedule", "clip", "noise", "x0", "init", "restart")
-#: data size (n·d) from which a sweep of few full-batch configurations parallelises over rows
+#: data size (n·d) from which a sweep of few configurations parallelises its full passes over rows
 ROWS_MIN_ELEMENTS = 1 << 20
 #: random starts and restarts are available (the harness and tests check for it)
 SUPPORTS_RANDOM_STARTS = True
@@ -252,9 +252,12 @@ def sweep(
     f − f* > div_factor·(f₀ − f*).
     ``device="cuda"`` runs the whole sweep as one GPU launch (:mod:`gdbench.cuda`; ``threads`` is
     then unused) with the same outputs.
-    ``rows``: parallelise each full-batch gradient over row blocks instead of running
+    ``rows``: parallelise each pass over all rows (a full-batch step; a mini-batch or SGD run's
+    evaluations at its start, its records and its end) over row blocks instead of running
     configurations side by side (None: automatically, when there are fewer configurations than
-    threads and n·d ≥ ``ROWS_MIN_ELEMENTS``).
+    threads and n·d ≥ ``ROWS_MIN_ELEMENTS``). Mini-batch and SGD steps stay serial, so their
+    steps are the same bits either way; the full evaluations are summed by row blocks, which
+    changes their last bits (the loss and the records agree to ~1e-14).
     ``rules``: run on a driver compiled for these update rules together (``optimizer`` among them):
     the same results, and one compile for a whole suite's rules on this problem (the harness does
     this; on the GPU and for the row-parallel driver the rule's own driver is used).
@@ -322,7 +325,7 @@ def sweep(
         kern = problem.kernels
         if rows is None:
             rows = (hasattr(kern, "loss_grad_rows") and K < _threads(threads)
-                    and problem.X.size >= ROWS_MIN_ELEMENTS and bool(np.all(cfg.batch <= 0)))
+                    and problem.X.size >= ROWS_MIN_ELEMENTS)
         rows = bool(rows) and hasattr(kern, "loss_grad_rows")
         if rows:
             T = 1  # the threads work inside each gradient instead
@@ -338,11 +341,13 @@ def sweep(
             drv.sweep(lo, hi, cfg, prob, bud, out, scr)
 
         t0 = time.perf_counter()
-        sigs = getattr(drv.sweep, "signatures", None)  # None: NUMBA_DISABLE_JIT=1 (plain Python)
+        # the dispatcher's compiled overloads (a dict: ``signatures`` would hash every argument type
+        # again, ~0.1 ms a sweep); None: NUMBA_DISABLE_JIT=1 (plain Python)
+        sigs = getattr(drv.sweep, "overloads", None)
         compiled_before = len(sigs) if sigs is not None else 0
         with compile_errors(opt, problem):
             call(0, 0)  # compile (or load from the disk cache) outside the timed region
-        sigs = getattr(drv.sweep, "signatures", None)
+        sigs = getattr(drv.sweep, "overloads", None)
         compile_s = time.perf_counter() - t0 if sigs is not None and len(sigs) > compiled_before else 0.0
 
         t0 = time.perf_counter()

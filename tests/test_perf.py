@@ -86,6 +86,23 @@ def test_rows_mode_driver_matches_config_mode(name, opt):
     assert b.status == a.status
 
 
+@pytest.mark.parametrize("name,opt,batch", [("linreg", "adam", 16), ("hinge", "gd", 1), ("logistic", "gd", 1)])
+def test_rows_mode_keeps_a_stochastic_run_s_steps(name, opt, batch):
+    """Mini-batch and SGD runs on the row-parallel driver: the steps stay serial (θ bit for bit,
+    the fused SGD step included); only the full evaluations (start, records, end) are summed by
+    row blocks."""
+    p = gdbench.problems.make(name, n=300, d=5, seed=1)
+    kw = dict(steps=700, record_every=50)
+    cfg = [{"lr": 0.02, "batch_size": batch, "seed": 3}]
+    a = gdbench.sweep(p, opt, cfg, rows=False, **kw)
+    b = gdbench.sweep(p, opt, cfg, rows=True, **kw)
+    np.testing.assert_array_equal(b.theta, a.theta)
+    assert a.nrec[0] == b.nrec[0] == 15 and b.status == a.status
+    np.testing.assert_array_equal(b.trace[0, :15, 0], a.trace[0, :15, 0])
+    np.testing.assert_allclose(b.trace[0, :15, 1:], a.trace[0, :15, 1:], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(b.loss, a.loss, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- gate
 
 
