@@ -266,7 +266,6 @@ def test_row_parallel_driver_loads_from_the_disk_cache(tmp_path):
             for rule in ("adam", "gd", "adam", "gd")]
     for r in runs:
         assert r.returncode == 0, r.stderr[-2000:]
-    for r in runs:
         assert r.stdout.split() == ["linreg", "max_steps", "True", "logistic", "max_steps", "True"]
 
 

@@ -625,7 +625,7 @@ def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[Prob
     opts, probs, feats = rules_of(opt), problems_of(prob), check_features(features)
     key = (tuple(map(id, opts)), tuple(map(id, probs)), rows, dim if tiny(prob, dim) and not rows else None, feats)
     hit = _drivers.get(key)
-    if hit is not None and all(a is b for a, b in zip((*hit[0], *hit[1]), (*opts, *probs))):
+    if hit is not None:
         return hit[2]
     if rows and len(probs) > 1:
         raise ValueError("a row-parallel driver holds one problem")
@@ -641,7 +641,7 @@ def driver(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[Prob
         numba.get_num_threads()
     mod = generated(driver_name(opt, prob, rows, dim, feats), driver_source(opt, prob, rows, dim, feats))
     with _lock:
-        _drivers[key] = (opts, probs, mod)  # the records kept alive with it: their ids stay theirs
+        _drivers[key] = (opts, probs, mod)  # the records kept alive with it: no other object gets their ids
     return mod
 
 
