@@ -85,9 +85,14 @@ def assert_same_run(gpu, cpu, rtol=RTOL):
 @on_cuda
 @pytest.mark.parametrize("opt", GPU_OPTIMIZERS)
 def test_every_update_rule_matches_cpu(opt):
-    q = gdbench.problems.quadratic(d=4, cond=10.0, L=2.0, seed=3)
+    """Each rule's GPU step against its CPU driver. The CPU side is the driver ``gdbench check``
+    compiles for every rule (5-D quadratic, no optional loop part), so under CI's simulator this
+    test compiles no driver of its own; schedules, clipping and noise on the GPU, which apply to
+    every rule alike, have tests of their own below (step, exponential, inverse-time, cosine;
+    norm and value clipping)."""
+    q = gdbench.problems.quadratic(d=5, cond=10.0, L=2.0, seed=3)
     lr = 0.2 if opt in ("gd", "momentum", "nesterov") else 0.05
-    cfgs = [{"lr": lr}, {"lr": lr / 2, "schedule": "cosine", "clip": {"norm": 0.5}}]
+    cfgs = [{"lr": lr}, {"lr": lr / 2, "seed": 1}]
     gpu, cpu = both(q, opt, cfgs, steps=16, record_every=4)
     assert_same_run(gpu, cpu)
     assert gpu.trace[0, gpu.nrec[0] - 1, 1] < gpu.trace[0, 0, 1]  # it moved downhill

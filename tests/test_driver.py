@@ -245,28 +245,57 @@ def test_fused_sgd_path_equals_the_general_one(prob):
     assert big.status == ["diverged"]  # the fused step refuses to update past the divergence threshold
 
 
-def test_row_parallel_driver_loads_from_the_disk_cache(tmp_path):
-    """The row-parallel (prange) driver, compiled in one process and loaded from numba's disk cache in
-    the next (an earlier layout segfaulted there, and in-process tests never load from disk). The
-    second rule's driver is compiled while the row kernels come from the disk cache (the first
-    rule's process wrote them): loaded in a third process, it segfaulted at its first parallel pass
-    until the driver started numba's threading layer itself."""
+_SAME_BITS_SCRIPT = r"""
+import hashlib, sys
+import numpy as np
+import gdbench
+from gdbench.perf._data import bare_problem
+
+rng = np.random.default_rng(5)
+X = rng.standard_normal((3000, 24))
+y = X @ rng.standard_normal(24) + 0.1 * rng.standard_normal(3000)
+yc = np.where(y > np.median(y), 1.0, -1.0)
+out = []
+for name, yy in (("linreg", y), ("logistic", yc)):
+    p = bare_problem(name, X, yy, 1e-3)
+    for rule, b, steps in (("gd", 1, 9000), ("adam", 4, 3000), ("gd", None, 200)):
+        r = gdbench.minimize(p, rule, steps=steps, lr=1e-2, batch_size=b, seed=3, record_every=0)
+        out.append(f"{name} {rule} {b} " + hashlib.sha1(r.params.tobytes()).hexdigest())
+    s = gdbench.sweep(p, "gd", [{"lr": 1e-2}], steps=50, record_every=0, rows=True)
+    out.append(f"{name} rows " + hashlib.sha1(s.theta.tobytes()).hexdigest())
+print("\n".join(out))
+"""
+
+
+def test_row_parallel_driver_loads_from_the_disk_cache_and_compiled_or_loaded_gives_the_same_bits(tmp_path):
+    """Three processes on one fresh numba disk cache (in-process tests never load from disk):
+
+    1. compiles the ``_SAME_BITS_SCRIPT`` kernels (the row kernels and gd's row-parallel driver
+       among them) and prints their results' hashes;
+    2. loads those kernels from the cache, prints the same hashes — same seed => same bits also
+       between a process that compiles and one that loads (the fused SGD step once failed this:
+       with reassociation allowed, LLVM's code for it differed between the two) — and compiles
+       adam's row-parallel driver while the row kernels come from the cache;
+    3. loads that driver: an earlier layout segfaulted at its first parallel pass there, until the
+       driver started numba's threading layer itself.
+    """
     import os
     import subprocess
     import sys
 
-    code = ("import sys\n"
-            "import gdbench\n"
-            "for prob in ('linreg', 'logistic'):\n"
+    rows = ("for prob in ('linreg', 'logistic'):\n"
             "    p = gdbench.problems.make(prob, n=64, d=3)\n"
-            "    r = gdbench.sweep(p, sys.argv[1], [{'lr': 0.01}], steps=20, record_every=5, rows=True)\n"
+            "    r = gdbench.sweep(p, 'adam', [{'lr': 0.01}], steps=20, record_every=5, rows=True)\n"
             "    print(prob, r.status[0], r.compile_s > 0)\n")  # (compiled, or loaded from the cache)
-    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "cache"), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
-    runs = [subprocess.run([sys.executable, "-c", code, rule], env=env, capture_output=True, text=True, timeout=600)
-            for rule in ("adam", "gd", "adam", "gd")]
+    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "gd"), NUMBA_CACHE_DIR=str(tmp_path / "nb"))
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+            for code in (_SAME_BITS_SCRIPT, _SAME_BITS_SCRIPT + rows, "import gdbench\n" + rows)]
     for r in runs:
-        assert r.returncode == 0, r.stderr[-2000:]
-        assert r.stdout.split() == ["linreg", "max_steps", "True", "logistic", "max_steps", "True"]
+        assert r.returncode == 0, r.stderr[-3000:]
+    first, second, third = (r.stdout.strip().split("\n") for r in runs)
+    assert len(first) == 8 and second[:8] == first
+    rows_out = ["linreg max_steps True", "logistic max_steps True"]
+    assert second[8:] == rows_out and third == rows_out
 
 
 @pytest.mark.parametrize("prob, kw", [("logistic", {"n": 60, "d": 3}), ("rosenbrock", {}), ("quadratic", {"d": 10})])
@@ -355,43 +384,3 @@ def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
     assert "_prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), np.int64(i0), np.int64(nb), _b(g))" in src
     assert "_opt_step_0(_b(theta), _b(g), _b(s), lr, hpv[0], hpv[1], hpv[2])" in src
     assert "_opt_step_1(_b(theta), _b(g), lr)" in src
-
-
-_SAME_BITS_SCRIPT = r"""
-import hashlib, sys
-import numpy as np
-import gdbench
-from gdbench.perf._data import bare_problem
-
-rng = np.random.default_rng(5)
-X = rng.standard_normal((3000, 24))
-y = X @ rng.standard_normal(24) + 0.1 * rng.standard_normal(3000)
-yc = np.where(y > np.median(y), 1.0, -1.0)
-out = []
-for name, yy in (("linreg", y), ("logistic", yc)):
-    p = bare_problem(name, X, yy, 1e-3)
-    for rule, b, steps in (("gd", 1, 9000), ("adam", 4, 3000), ("gd", None, 200)):
-        r = gdbench.minimize(p, rule, steps=steps, lr=1e-2, batch_size=b, seed=3, record_every=0)
-        out.append(f"{name} {rule} {b} " + hashlib.sha1(r.params.tobytes()).hexdigest())
-    s = gdbench.sweep(p, "gd", [{"lr": 1e-2}], steps=50, record_every=0, rows=True)
-    out.append(f"{name} rows " + hashlib.sha1(s.theta.tobytes()).hexdigest())
-print("\n".join(out))
-"""
-
-
-def test_a_compiling_process_and_one_loading_the_disk_cache_give_the_same_bits(tmp_path):
-    """Same seed => same bits also across processes: the process that compiles the kernels and a
-    later one that loads them from numba's disk cache. (The fused SGD step once failed this: with
-    reassociation allowed, LLVM's code for it differed between the two.)"""
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, GDBENCH_CACHE_DIR=str(tmp_path / "gd"), NUMBA_CACHE_DIR=str(tmp_path / "nb"))
-    runs = [subprocess.run([sys.executable, "-c", _SAME_BITS_SCRIPT], env=env, capture_output=True, text=True,
-                           timeout=600) for _ in range(2)]
-    for r in runs:
-        assert r.returncode == 0, r.stderr[-3000:]
-    first, second = (r.stdout.strip().split("\n") for r in runs)
-    assert len(first) == 8
-    assert first == second
