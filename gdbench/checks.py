@@ -349,6 +349,11 @@ def check_problem(defn: Any) -> list[Check]:
     return out
 
 
+#: how far (relative) a loss's ``loss_dloss_vec`` may be from its ``loss`` and ``dloss``
+VEC_RTOL = 1e-14
+TINY = float(np.finfo(np.float64).tiny)
+
+
 def _check_loss_pair(d: Any, p: Any) -> tuple[bool, str]:
     mod = d.module
     lp = [float(v) for v in p.prm[1:]]
@@ -372,6 +377,18 @@ def _check_loss_pair(d: Any, p: Any) -> tuple[bool, str]:
         ok &= not below
         msg += (f"; loss_upper ≥ loss at {len(wide) * len(ys)} points" if not below
                 else f"; loss_upper < loss at z={below[0][0]:.6g}, y={below[0][1]:g}")
+    if hasattr(mod, "loss_dloss_vec"):  # the fused full-batch kernel's form: the same two functions
+        wide = np.concatenate([zs, np.geomspace(3.0, 800.0, 60), -np.geomspace(3.0, 800.0, 60), [0.0, 1.0, -1.0]])
+        worst = 0.0
+        for yv in ys:
+            for z in wide:
+                lv, dv = mod.loss_dloss_vec(z, yv, *lp)
+                for got, want in ((lv, mod.loss(z, yv, *lp)), (dv, mod.dloss(z, yv, *lp))):
+                    if not (got == want or max(abs(got), abs(want)) < TINY):  # (subnormals: any)
+                        worst = max(worst, abs(got - want) / abs(want) if want != 0.0 else np.inf)
+        ok &= worst <= VEC_RTOL
+        msg += (f"; loss_dloss_vec within {worst:.1e} of loss and dloss at {len(wide) * len(ys)} points "
+                f"(≤ {VEC_RTOL:.0e} relative)")
     return ok, msg
 
 

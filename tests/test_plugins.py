@@ -165,6 +165,37 @@ def loss_upper(z, y):
     assert failed and "loss_upper < loss" in failed[0].detail
 
 
+def test_a_vectorised_loss_form_is_checked_against_loss_and_dloss(tmp_path):
+    """``loss_dloss_vec`` (logistic's: the fused kernel's call-free terms) must agree with loss and
+    dloss: the built-in passes ``gdbench check``, a plugin whose form is 1e-12 off fails it, and
+    the fused kernel uses the form exactly when a loss defines it."""
+    from gdbench.checks import check_problem
+    from gdbench.problems import get_problem
+
+    vec = [c for c in check_problem(get_problem("logistic")) if "loss_dloss_vec" in c.detail]
+    assert len(vec) == 1 and vec[0].ok, vec
+    bad = write(tmp_path / "logit_badvec.py", '''
+        """Logistic loss with a vectorised form 1e-12 off."""
+        from numba import njit
+
+        from gdbench.problems.logistic import dloss, loss  # noqa: F401
+
+        NAME = "logit_badvec"
+        KIND = "linear"
+        TASK = "classification"
+
+
+        @njit
+        def loss_dloss_vec(z, y):
+            return loss(z, y) * (1.0 + 1e-12), dloss(z, y)
+    ''')
+    defn = gdbench.register_problem(bad)
+    failed = [c for c in check_problem(defn) if not c.ok]
+    assert failed and "loss_dloss_vec within" in failed[0].detail
+    assert defn.kernels.HAS_VEC and get_problem("logistic").kernels.HAS_VEC
+    assert not get_problem("hinge").kernels.HAS_VEC
+
+
 def test_a_short_form_analytic_problem(tmp_path):
     f = write(tmp_path / "bowl.py", '''
         """A shifted bowl f(x) = a·‖x − c‖² with c = (1, 2). Minimum 0 at c."""

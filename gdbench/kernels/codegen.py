@@ -313,16 +313,19 @@ def linear_source(defn: ProblemDef) -> str:
     mod = defn.module.__name__
     args = param_args(defn.loss_params)
     lines = [f"_loss_module = importlib.import_module({mod!r})", ""]
-    fns = (("loss", "JIT_ROWS"), ("dloss", "JIT_ROWS"), ("d2loss", "JIT"), ("loss_upper", "JIT_ROWS"))
+    fns = (("loss", "JIT_ROWS"), ("dloss", "JIT_ROWS"), ("d2loss", "JIT"), ("loss_upper", "JIT_ROWS"),
+           ("loss_dloss_vec", "JIT_ROWS"))
     for fn, flags in fns:
         if hasattr(defn.module, fn):
             lines.append(f"_{fn} = njit(inline='always', **{flags})(getattr(_loss_module.{fn}, 'py_func', "
                          f"_loss_module.{fn}))")
     lines.append(f"HAS_D2 = {hasattr(defn.module, 'd2loss')}")
     lines.append(f"HAS_UPPER = {hasattr(defn.module, 'loss_upper')}")
+    lines.append(f"HAS_VEC = {hasattr(defn.module, 'loss_dloss_vec')}")
+    fallbacks = {"loss_upper": f"_loss(z, yi{args})",  # no bound: the loss itself
+                 "loss_dloss_vec": f"_loss(z, yi{args}), _dloss(z, yi{args})"}  # (unused: HAS_VEC False)
     for fn, flags in fns:
-        fallback = f"_loss(z, yi{args})" if fn == "loss_upper" else "0.0"  # no bound: the loss itself
-        body = f"_{fn}(z, yi{args})" if hasattr(defn.module, fn) else fallback
+        body = f"_{fn}(z, yi{args})" if hasattr(defn.module, fn) else fallbacks.get(fn, "0.0")
         lines += ["", "", f"@njit(inline='always', **{flags})", f"def row_{fn}(z, yi, prm):", f"    return {body}"]
     h = sources_hash((tmod, defn.module))
     lines.insert(0, f"# loss {defn.name!r} of the linear-model family; sources hash {h}")

@@ -10,6 +10,9 @@ installed package — in one of three forms:
        d2loss(z, y, <params>) -> ∂²ℓ/∂z²  (optional: Hessian, Newton, an exact-ish f*)
        loss_upper(z, y, <params>) -> u ≥ ℓ  (optional: a cheaper upper bound; the fused SGD step
                                            checks divergence on it and computes ℓ only above it)
+       loss_dloss_vec(z, y, <params>) -> (ℓ, ∂ℓ/∂z)  (optional: both without a library call, so
+                                           that the fused full-batch kernel vectorises them over
+                                           blocks of rows; ``gdbench.kernels.vmath`` has exp, log1p)
 
    with ``TASK`` ("regression" or "classification": labels ±1), ``PARAMS`` (the loss's own
    parameters, passed by name), optional ``L2`` (the default λ) and optional ``optimum(problem)
@@ -287,7 +290,7 @@ class ProblemDef:
             if "l2" in lp or any(k in DATA_PARAMS for k in lp):
                 raise ContractError(f"{where}: PARAMS are the loss's own parameters; l2 and the data parameters "
                                     f"({', '.join(DATA_PARAMS)}) are the family's")
-            for fname in ("loss", "dloss", "d2loss", "loss_upper"):
+            for fname in ("loss", "dloss", "d2loss", "loss_upper", "loss_dloss_vec"):
                 fn = getattr(mod, fname, None)
                 if fn is not None:
                     _check_named(where, fname, params_of(fn), ("z", "y"), list(lp))

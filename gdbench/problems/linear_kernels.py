@@ -30,6 +30,7 @@ _dloss = njit(inline="always", **JIT_ROWS)(getattr(_loss_module.dloss, "py_func"
 _d2loss = njit(inline="always", **JIT)(getattr(_loss_module.d2loss, "py_func", _loss_module.d2loss))
 HAS_D2 = True
 HAS_UPPER = False
+HAS_VEC = False
 
 
 @njit(inline="always", **JIT_ROWS)
@@ -50,6 +51,11 @@ def row_d2loss(z, yi, prm):
 @njit(inline="always", **JIT_ROWS)
 def row_loss_upper(z, yi, prm):
     return _loss(z, yi)
+
+
+@njit(inline="always", **JIT_ROWS)
+def row_loss_dloss_vec(z, yi, prm):
+    return _loss(z, yi), _dloss(z, yi)
 # --- BIND END ---
 
 #: a mini-batch of more than this many rows asks for the rows (and labels) this many places ahead
@@ -155,6 +161,78 @@ def _rows_block(theta, X, y, prm, lo, hi, a):
     a[d + 1] = f
 
 
+#: rows per block of the fused kernels for a loss with ``loss_dloss_vec`` (call-free): the
+#: block's dot products, then its terms in one loop LLVM vectorises, then its gradient sums over
+#: the rows, still in L1 (logistic 1e6x64, 2 threads: 0.60-0.72 -> 0.83-0.85 of the read-once roofline)
+VEC_ROWS = 16
+
+
+@njit(**JIT_ROWS)
+def _dots(theta, X, i, m, zs):
+    """zs[k] = xᵢ₊ₖᵀw + b for k < m, two rows per pass while rows are short (as ``_rows_block``)."""
+    d = X.shape[1]
+    b = theta[d]
+    k = 0
+    while d <= PAIR_MAX_D and k + 2 <= m:
+        x0 = X[i + k]
+        x1 = X[i + k + 1]
+        z0 = b
+        z1 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+            z1 += x1[j] * theta[j]
+        zs[k] = z0
+        zs[k + 1] = z1
+        k += 2
+    while k < m:
+        x0 = X[i + k]
+        z0 = b
+        for j in range(d):
+            z0 += x0[j] * theta[j]
+        zs[k] = z0
+        k += 1
+
+
+@njit(**JIT_ROWS)
+def _rows_block_vec(theta, X, y, prm, lo, hi, a):
+    """``_rows_block`` for a loss whose terms vectorise (``HAS_VEC``): VEC_ROWS rows at a time."""
+    d = X.shape[1]
+    f = 0.0
+    sc = 0.0
+    zs = np.empty(VEC_ROWS)
+    cs = np.empty(VEC_ROWS)
+    i = lo
+    while i < hi:
+        m = min(VEC_ROWS, hi - i)
+        _dots(theta, X, i, m, zs)
+        for k in range(m):
+            lk, ck = row_loss_dloss_vec(zs[k], y[i + k], prm)
+            f += lk
+            cs[k] = ck
+        k = 0
+        while d <= PAIR_MAX_D and k + 2 <= m:
+            c0 = cs[k]
+            c1 = cs[k + 1]
+            if c0 != 0.0 or c1 != 0.0:
+                x0 = X[i + k]
+                x1 = X[i + k + 1]
+                sc += c0 + c1
+                for j in range(d):
+                    a[j] += c0 * x0[j] + c1 * x1[j]
+            k += 2
+        while k < m:
+            c0 = cs[k]
+            if c0 != 0.0:
+                x0 = X[i + k]
+                sc += c0
+                for j in range(d):
+                    a[j] += c0 * x0[j]
+            k += 1
+        i += m
+    a[d] = sc
+    a[d + 1] = f
+
+
 @njit(**JIT_ROWS_PAR)
 def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
     """``loss_grad`` with the full batch (nb < 0) fused into one parallel pass over X.
@@ -170,17 +248,30 @@ def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
     nbk = min(ROW_BLOCKS, max(n, 1))
     acc = np.zeros((nbk, d + 10))  # +8 doubles of padding: no two blocks share a cache line
     for k in prange(nbk):
-        _rows_block(theta, X, y, prm, k * n // nbk, (k + 1) * n // nbk, acc[k])
+        if HAS_VEC:
+            _rows_block_vec(theta, X, y, prm, k * n // nbk, (k + 1) * n // nbk, acc[k])
+        else:
+            _rows_block(theta, X, y, prm, k * n // nbk, (k + 1) * n // nbk, acc[k])
     f = sum_row_blocks(acc, g)
     return finish_l2(theta, g, f, n, 1.0 / n, prm[0])
 
 
 @njit(**JIT_ROWS)
 def _loss_block(theta, X, y, prm, lo, hi):
-    """Σ ℓᵢ over rows lo..hi-1."""
+    """Σ ℓᵢ over rows lo..hi-1 (VEC_ROWS at a time with ``loss_dloss_vec``, as ``loss_grad_rows``)."""
     d = X.shape[1]
     b = theta[d]
     f = 0.0
+    if HAS_VEC:
+        zs = np.empty(VEC_ROWS)
+        i = lo
+        while i < hi:
+            m = min(VEC_ROWS, hi - i)
+            _dots(theta, X, i, m, zs)
+            for k in range(m):
+                f += row_loss_dloss_vec(zs[k], y[i + k], prm)[0]
+            i += m
+        return f
     for i in range(lo, hi):
         x0 = X[i]
         z0 = b
