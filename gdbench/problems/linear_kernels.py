@@ -258,7 +258,9 @@ def loss_grad_rows(theta, X, y, prm, idx, i0, nb, g):
 
 @njit(**JIT_ROWS)
 def _loss_block(theta, X, y, prm, lo, hi):
-    """Σ ℓᵢ over rows lo..hi-1 (VEC_ROWS at a time with ``loss_dloss_vec``, as ``loss_grad_rows``)."""
+    """Σ ℓᵢ over rows lo..hi-1 (VEC_ROWS at a time with ``loss_dloss_vec``, as ``loss_grad_rows``;
+    the block loop is written out in both: a helper shared by the two, even inlined, made the
+    fused gradient 1.1x slower at 2e6x16)."""
     d = X.shape[1]
     b = theta[d]
     f = 0.0
