@@ -4,11 +4,13 @@ numba lowers ``np.exp`` and ``np.log1p`` to calls into the C library; a loop tha
 one row at a time (numba's SVML path, which would vectorise them, needs an LLVM that llvmlite's
 wheels do not ship). These versions are straight-line float64 arithmetic — a Cody–Waite range
 reduction, polynomials in Horner form and a select or two — so that a loop over a block of rows
-compiles to 4-wide AVX2 (8-wide AVX-512) code. NaN in gives NaN out, as from the library.
+compiles to vector code (4 rows per instruction with AVX2). NaN in gives NaN out, as from the
+library.
 
 Accuracy, measured against x87 extended precision (``np.longdouble``) on 10⁶–3·10⁶ points each
-(`tests/test_problems.py` keeps the check): ``exp_neg`` within 0.6 ulp on [0, 708] (the library:
-0.6); ``log1p_unit`` within 1.2 ulp on [1e-300, 1] (the library: 0.55).
+(``tests/test_vmath.py`` keeps the check, compiled with the row kernels' flags): ``exp_neg``
+within 0.6 ulp on [0, 708] (the library: 0.6); ``log1p_unit`` within 1.2 ulp on [1e-300, 1] (the
+library: 0.55).
 """
 
 import numpy as np
