@@ -15,6 +15,7 @@ import gdbench
 from gdbench.perf import cmd_gate
 from gdbench.perf._data import bare_problem, make_data
 from gdbench.perf._kernels import row_loss_grad
+from gdbench.problems.linear_kernels import QUAD_MIN_D
 
 DATA_PROBLEMS = ["linreg", "logistic", "hinge"]
 
@@ -24,12 +25,14 @@ def _mod(name):
 
 
 @pytest.mark.parametrize("name", DATA_PROBLEMS)
-@pytest.mark.parametrize("n,d", [(1, 3), (7, 5), (129, 1), (1000, 17), (3001, 64)])
+@pytest.mark.parametrize("n,d", [(1, 3), (7, 5), (129, 1), (1000, 17), (3001, 64), (390, QUAD_MIN_D + 1)])
 def test_fused_rows_kernel_equals_serial_kernel(name, n, d):
     """loss_grad_rows (nb < 0) sums rows in ROW_BLOCKS contiguous blocks (rows in order inside a
-    block, the dot product and Σ cᵢxᵢ reassociated by the compiler), then adds the blocks in
-    block order; loss_grad sums rows in order. Same value to 1e-12 relative (the sums are of
-    O(n) terms of mixed sign: the tolerance is on the scale of the largest term)."""
+    block, two or four at a time, the dot product and Σ cᵢxᵢ reassociated by the compiler), then
+    adds the blocks in block order; loss_grad sums rows in order. Same value to 1e-12 relative (the
+    sums are of O(n) terms of mixed sign: the tolerance is on the scale of the largest term); so
+    does loss_only_rows. (390 rows of width QUAD_MIN_D + 1: blocks of 6 or 7 rows, four at a time
+    and the rest one by one.)"""
     X, y = make_data("regression" if name == "linreg" else "classification", n, d, seed=n + d)
     mod = _mod(name)
     rng = np.random.default_rng(d)
@@ -42,6 +45,7 @@ def test_fused_rows_kernel_equals_serial_kernel(name, n, d):
         f2 = mod.loss_grad_rows(theta, X, y, prm, idx, 0, -1, g2)
         np.testing.assert_allclose(f2, f1, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(g2, g1, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(g1).max()))
+        np.testing.assert_allclose(mod.loss_only_rows(theta, X, y, prm, idx, 0, -1, g2), f1, rtol=1e-12, atol=1e-14)
     # a mini-batch (nb >= 0) goes through the serial kernel unchanged
     if n >= 3:
         rows = np.arange(n)[::-1].copy()

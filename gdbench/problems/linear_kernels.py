@@ -67,8 +67,14 @@ PREFETCH_AHEAD = 8
 PREFETCH = not config.DISABLE_JIT
 
 #: rows of at most this width are processed two at a time by the fused kernel (θ loads and the
-#: reduction shared by the pair: 1.3x at d = 64); wider rows one at a time (faster at d = 512)
+#: reduction shared by the pair: 1.3x at d = 64)
 PAIR_MAX_D = 128
+#: rows of at least this width four at a time: each gradient element is loaded and stored once
+#: per four rows (the single-row axpy's load and store of a[j] for every element of every row
+#: kept the kernel under the roofline there). Measured on stand-alone linreg kernels, 2 threads,
+#: paired with one row at a time: 0.68 of its time at d = 512 and 1024, 0.92 at d = 192 and 200,
+#: 1.00 at 160, 1.12-1.25 at 128 (and 1.33 against pairs at d = 64).
+QUAD_MIN_D = 192
 
 
 @njit(**JIT_ROWS)
@@ -122,13 +128,39 @@ def loss_only(theta, X, y, prm, idx, i0, nb, g):
 @njit(**JIT_ROWS)
 def _rows_block(theta, X, y, prm, lo, hi, a):
     """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ ℓᵢ into a[d+1] over rows lo..hi-1 (cᵢ = ∂ℓ/∂z);
-    two rows per pass while rows are short, so that each gradient element is loaded and stored
-    once per pair."""
+    two rows per pass while rows are short and four while they are long, so that θ is loaded
+    once per pair or quad and each gradient element loaded and stored once."""
     d = X.shape[1]
     b = theta[d]
     f = 0.0
     sc = 0.0
     i = lo
+    while d >= QUAD_MIN_D and i + 4 <= hi:
+        x0 = X[i]
+        x1 = X[i + 1]
+        x2 = X[i + 2]
+        x3 = X[i + 3]
+        z0 = b
+        z1 = b
+        z2 = b
+        z3 = b
+        for j in range(d):
+            t = theta[j]
+            z0 += x0[j] * t
+            z1 += x1[j] * t
+            z2 += x2[j] * t
+            z3 += x3[j] * t
+        f += (row_loss(z0, y[i], prm) + row_loss(z1, y[i + 1], prm)) + (
+            row_loss(z2, y[i + 2], prm) + row_loss(z3, y[i + 3], prm))
+        c0 = row_dloss(z0, y[i], prm)
+        c1 = row_dloss(z1, y[i + 1], prm)
+        c2 = row_dloss(z2, y[i + 2], prm)
+        c3 = row_dloss(z3, y[i + 3], prm)
+        if c0 != 0.0 or c1 != 0.0 or c2 != 0.0 or c3 != 0.0:
+            sc += (c0 + c1) + (c2 + c3)
+            for j in range(d):
+                a[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j])
+        i += 4
     while d <= PAIR_MAX_D and i + 2 <= hi:
         x0 = X[i]
         x1 = X[i + 1]
@@ -169,10 +201,30 @@ VEC_ROWS = 16
 
 @njit(**JIT_ROWS)
 def _dots(theta, X, i, m, zs):
-    """zs[k] = xᵢ₊ₖᵀw + b for k < m, two rows per pass while rows are short (as ``_rows_block``)."""
+    """zs[k] = xᵢ₊ₖᵀw + b for k < m, two or four rows per pass as in ``_rows_block``."""
     d = X.shape[1]
     b = theta[d]
     k = 0
+    while d >= QUAD_MIN_D and k + 4 <= m:
+        x0 = X[i + k]
+        x1 = X[i + k + 1]
+        x2 = X[i + k + 2]
+        x3 = X[i + k + 3]
+        z0 = b
+        z1 = b
+        z2 = b
+        z3 = b
+        for j in range(d):
+            t = theta[j]
+            z0 += x0[j] * t
+            z1 += x1[j] * t
+            z2 += x2[j] * t
+            z3 += x3[j] * t
+        zs[k] = z0
+        zs[k + 1] = z1
+        zs[k + 2] = z2
+        zs[k + 3] = z3
+        k += 4
     while d <= PAIR_MAX_D and k + 2 <= m:
         x0 = X[i + k]
         x1 = X[i + k + 1]
@@ -210,6 +262,20 @@ def _rows_block_vec(theta, X, y, prm, lo, hi, a):
             f += lk
             cs[k] = ck
         k = 0
+        while d >= QUAD_MIN_D and k + 4 <= m:
+            c0 = cs[k]
+            c1 = cs[k + 1]
+            c2 = cs[k + 2]
+            c3 = cs[k + 3]
+            if c0 != 0.0 or c1 != 0.0 or c2 != 0.0 or c3 != 0.0:
+                x0 = X[i + k]
+                x1 = X[i + k + 1]
+                x2 = X[i + k + 2]
+                x3 = X[i + k + 3]
+                sc += (c0 + c1) + (c2 + c3)
+                for j in range(d):
+                    a[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j])
+            k += 4
         while d <= PAIR_MAX_D and k + 2 <= m:
             c0 = cs[k]
             c1 = cs[k + 1]
