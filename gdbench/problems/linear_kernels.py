@@ -125,6 +125,27 @@ def loss_only(theta, X, y, prm, idx, i0, nb, g):
     return l2_loss(theta, f, m, prm[0])
 
 
+@njit(inline="always", **JIT_ROWS)
+def _dot4(theta, X, i, b):
+    """xₖᵀw + b for the four rows k = i..i+3, θ loaded once for the four."""
+    d = X.shape[1]
+    x0 = X[i]
+    x1 = X[i + 1]
+    x2 = X[i + 2]
+    x3 = X[i + 3]
+    z0 = b
+    z1 = b
+    z2 = b
+    z3 = b
+    for j in range(d):
+        t = theta[j]
+        z0 += x0[j] * t
+        z1 += x1[j] * t
+        z2 += x2[j] * t
+        z3 += x3[j] * t
+    return z0, z1, z2, z3
+
+
 @njit(**JIT_ROWS)
 def _rows_block(theta, X, y, prm, lo, hi, a):
     """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ ℓᵢ into a[d+1] over rows lo..hi-1 (cᵢ = ∂ℓ/∂z);
@@ -136,20 +157,7 @@ def _rows_block(theta, X, y, prm, lo, hi, a):
     sc = 0.0
     i = lo
     while d >= QUAD_MIN_D and i + 4 <= hi:
-        x0 = X[i]
-        x1 = X[i + 1]
-        x2 = X[i + 2]
-        x3 = X[i + 3]
-        z0 = b
-        z1 = b
-        z2 = b
-        z3 = b
-        for j in range(d):
-            t = theta[j]
-            z0 += x0[j] * t
-            z1 += x1[j] * t
-            z2 += x2[j] * t
-            z3 += x3[j] * t
+        z0, z1, z2, z3 = _dot4(theta, X, i, b)
         f += (row_loss(z0, y[i], prm) + row_loss(z1, y[i + 1], prm)) + (
             row_loss(z2, y[i + 2], prm) + row_loss(z3, y[i + 3], prm))
         c0 = row_dloss(z0, y[i], prm)
@@ -157,6 +165,10 @@ def _rows_block(theta, X, y, prm, lo, hi, a):
         c2 = row_dloss(z2, y[i + 2], prm)
         c3 = row_dloss(z3, y[i + 3], prm)
         if c0 != 0.0 or c1 != 0.0 or c2 != 0.0 or c3 != 0.0:
+            x0 = X[i]
+            x1 = X[i + 1]
+            x2 = X[i + 2]
+            x3 = X[i + 3]
             sc += (c0 + c1) + (c2 + c3)
             for j in range(d):
                 a[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j])
@@ -206,24 +218,7 @@ def _dots(theta, X, i, m, zs):
     b = theta[d]
     k = 0
     while d >= QUAD_MIN_D and k + 4 <= m:
-        x0 = X[i + k]
-        x1 = X[i + k + 1]
-        x2 = X[i + k + 2]
-        x3 = X[i + k + 3]
-        z0 = b
-        z1 = b
-        z2 = b
-        z3 = b
-        for j in range(d):
-            t = theta[j]
-            z0 += x0[j] * t
-            z1 += x1[j] * t
-            z2 += x2[j] * t
-            z3 += x3[j] * t
-        zs[k] = z0
-        zs[k + 1] = z1
-        zs[k + 2] = z2
-        zs[k + 3] = z3
+        zs[k], zs[k + 1], zs[k + 2], zs[k + 3] = _dot4(theta, X, i + k, b)
         k += 4
     while d <= PAIR_MAX_D and k + 2 <= m:
         x0 = X[i + k]
