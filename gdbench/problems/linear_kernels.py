@@ -146,6 +146,17 @@ def _dot4(theta, X, i, b):
     return z0, z1, z2, z3
 
 
+@njit(inline="always", **JIT_ROWS)
+def _axpy4(a, X, i, c0, c1, c2, c3):
+    """a[:d] += Σₖ cₖ·xₖ over the four rows k = i..i+3: each element of a loaded and stored once."""
+    x0 = X[i]
+    x1 = X[i + 1]
+    x2 = X[i + 2]
+    x3 = X[i + 3]
+    for j in range(X.shape[1]):
+        a[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j])
+
+
 @njit(**JIT_ROWS)
 def _rows_block(theta, X, y, prm, lo, hi, a):
     """Σ cᵢ·xᵢ into a[:d], Σ cᵢ into a[d], Σ ℓᵢ into a[d+1] over rows lo..hi-1 (cᵢ = ∂ℓ/∂z);
@@ -165,13 +176,8 @@ def _rows_block(theta, X, y, prm, lo, hi, a):
         c2 = row_dloss(z2, y[i + 2], prm)
         c3 = row_dloss(z3, y[i + 3], prm)
         if c0 != 0.0 or c1 != 0.0 or c2 != 0.0 or c3 != 0.0:
-            x0 = X[i]
-            x1 = X[i + 1]
-            x2 = X[i + 2]
-            x3 = X[i + 3]
             sc += (c0 + c1) + (c2 + c3)
-            for j in range(d):
-                a[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j])
+            _axpy4(a, X, i, c0, c1, c2, c3)
         i += 4
     while d <= PAIR_MAX_D and i + 2 <= hi:
         x0 = X[i]
@@ -263,13 +269,8 @@ def _rows_block_vec(theta, X, y, prm, lo, hi, a):
             c2 = cs[k + 2]
             c3 = cs[k + 3]
             if c0 != 0.0 or c1 != 0.0 or c2 != 0.0 or c3 != 0.0:
-                x0 = X[i + k]
-                x1 = X[i + k + 1]
-                x2 = X[i + k + 2]
-                x3 = X[i + k + 3]
                 sc += (c0 + c1) + (c2 + c3)
-                for j in range(d):
-                    a[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j])
+                _axpy4(a, X, i + k, c0, c1, c2, c3)
             k += 4
         while d <= PAIR_MAX_D and k + 2 <= m:
             c0 = cs[k]
