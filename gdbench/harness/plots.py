@@ -82,6 +82,10 @@ def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None
 
     _lean_log_axes(fig)
     fig.tight_layout(**({} if rect is None else {"rect": rect}))
+    # tight_layout leaves a placeholder layout engine behind, and savefig lays out the whole figure
+    # once more for any engine (a draw with rendering off, for constrained layout's sake): without
+    # an engine it draws once (the same PNG, ~15 % less time per figure)
+    fig.set_layout_engine(None)
     # the tight box from the layout just made (what bbox_inches="tight" computes, without the
     # extra draw savefig makes to find it: ~a third of a figure's saving time)
     bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
