@@ -101,8 +101,9 @@ def test_report_reproduces_summary_byte_for_byte(tiny, tmp_path):
 
 
 def test_figures_drawn_in_two_processes_equal_one_process(tiny, tmp_path, monkeypatch):
-    """make_figures forks a child that draws part of the figures: the same files, byte for byte,
-    as drawing them all here; and a child that fails leaves its share to the parent."""
+    """make_figures forks a child, and both take the next figure from a shared counter: the same
+    files, byte for byte, as drawing them all here, both processes draw; and a child that fails
+    leaves the figures it took to the parent."""
     from gdbench.harness import plots
     from gdbench.harness.analysis import analyse
 
@@ -110,29 +111,42 @@ def test_figures_drawn_in_two_processes_equal_one_process(tiny, tmp_path, monkey
     runs, traces, meta = load_results(out)
     a = analyse(runs, traces, meta)
     one = plots.make_figures(runs, traces, meta, tmp_path / "one", analysis=a, workers=1)
+    real, parent = plots._draw, os.getpid()
+    log = tmp_path / "drawn_by"
+
+    def logged(job):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()} {job[0].__name__}\n")
+        return real(job)
+
+    monkeypatch.setattr(plots, "_draw", logged)
     two = plots.make_figures(runs, traces, meta, tmp_path / "two", analysis=a, workers=2)
+    drawn = [line.split() for line in log.read_text().splitlines()]
+    assert len(drawn) == 11 and len({name for _, name in drawn}) == 10  # each job once (convergence twice)
+    assert {int(pid) == parent for pid, _ in drawn} == {True, False}  # both processes drew
     assert [p.name for p in one] == [p.name for p in two] and len(one) == 9
-    assert 0 < len(plots._share([(plots.fig_convergence,)] * 2 + [(plots.fig_timing,)] * 7)) < 9
     for p, q in zip(one, two):
         assert p.read_bytes() == q.read_bytes(), p.name
-    real, parent = plots._draw, os.getpid()
+    order = plots._order([(plots.fig_timing,), (plots.fig_kappa,), (plots.fig_lr_sensitivity,)])
+    assert order == [2, 0, 1]  # the costliest first
 
     def child_fails(job):  # the forked child raises; the parent draws as usual
         if os.getpid() != parent:
             raise RuntimeError("child failed")
         return real(job)
 
-    # the page's palette copies made by the child are those the page would make itself
+    # the page's palette copies, made by the process that drew each figure, are those the page
+    # would make itself
     from gdbench.harness import html_report
 
+    monkeypatch.setattr(plots, "_draw", real)
     html_report._SMALL.clear()
     four = plots.make_figures(runs, traces, meta, tmp_path / "four", analysis=a, workers=2, palettes=True)
     made = {k: v[2] for k, v in html_report._SMALL.items()}
-    assert 0 < len(made) < len(four)  # the child's share
+    assert sorted(made) == sorted(str(p) for p in four)
     for p in four:
-        if str(p) in made:
-            assert made[str(p)] == html_report._small_png(p), p.name
-            assert html_report.small_png(p) == made[str(p)] and str(p) not in html_report._SMALL
+        assert made[str(p)] == html_report._small_png(p), p.name
+        assert html_report.small_png(p) == made[str(p)] and str(p) not in html_report._SMALL
     monkeypatch.setattr(plots, "_draw", child_fails)
     three = plots.make_figures(runs, traces, meta, tmp_path / "three", analysis=a, workers=2)
     assert [p.read_bytes() for p in three] == [p.read_bytes() for p in one]

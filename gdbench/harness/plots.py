@@ -543,8 +543,8 @@ def make_figures(runs: pd.DataFrame, traces: pd.DataFrame, meta: dict[str, Any],
                  analysis: Analysis | None = None, workers: int | None = None, palettes: bool = False) -> list[Path]:
     """Write every figure that applies to ``outdir``; returns their paths (in a fixed order).
     ``workers`` processes draw them (default: the usable cores, at most 2): see :func:`_draw_all`;
-    ``palettes``: report.html follows, so the child process also makes the palette copies of its
-    figures that the page embeds (:func:`gdbench.harness.html_report.small_png`)."""
+    ``palettes``: report.html follows, so each process also makes the palette copies of the figures
+    it drew, which the page embeds (:func:`gdbench.harness.html_report.small_png`)."""
     from .analysis import analyse
 
     a = analysis or analyse(runs, traces, meta)
@@ -585,31 +585,26 @@ def _draw(job: tuple[Any, ...]) -> Path | None:
     return fn(*args, **kwargs)
 
 
-#: relative drawing cost of each figure (seconds on the quick suite, basin maps on multimodal)
-_COST = {"fig_convergence": 1.4, "fig_lr_sensitivity": 1.3, "fig_basin_maps": 2.0, "fig_tuning": 1.0,
-         "fig_timing": 0.8, "fig_ecdf_problems": 0.7, "fig_ecdf": 0.5}
+#: drawing cost of each figure, to start the costliest first (seconds on the quick suite, serial,
+#: basin maps on multimodal); any order gives the same files
+_COST = {"fig_lr_sensitivity": 2.5, "fig_convergence": 2.0, "fig_basin_maps": 2.0, "fig_tuning": 1.7,
+         "fig_ecdf_problems": 1.2, "fig_timing": 1.1, "fig_trajectories": 0.7, "fig_ecdf": 0.4}
 
 
-def _share(jobs: list[tuple[Any, ...]]) -> list[int]:
-    """The jobs the child draws: the costliest first, each to the less loaded of the two."""
-    load = [0.0, 0.0]
-    theirs = []
-    cost = [_COST.get(job[0].__name__, 0.3) for job in jobs]
-    for i in sorted(range(len(jobs)), key=lambda i: -cost[i]):
-        k = 0 if load[0] <= load[1] else 1
-        load[k] += cost[i]
-        if k == 1:
-            theirs.append(i)
-    return sorted(theirs)
+def _order(jobs: list[tuple[Any, ...]]) -> list[int]:
+    """The jobs' indices, costliest first (ties in the report's order)."""
+    return sorted(range(len(jobs)), key=lambda i: -_COST.get(jobs[i][0].__name__, 0.3))
 
 
 def _draw_all(jobs: list[tuple[Any, ...]], workers: int, palettes: bool = False) -> list[Path | None]:
     """Draw ``jobs`` and return their results in order. matplotlib draws in one thread, and a
     suite's figures take about a second each, with the second core idle at the end of a run; so
     with ``workers`` ≥ 2 on Linux a forked child (which inherits the data: nothing is pickled but
-    the paths it returns) draws about half of the work (:func:`_share`) while this process draws
-    the rest. Files are written atomically; if the child fails, dies or hangs, its jobs are drawn
-    here, so the result is the same files either way (tested)."""
+    the paths it returns) draws beside this process. Both take the next job, costliest first, from
+    a shared counter, so neither waits while the other has several left (a static split by
+    estimated cost left one process drawing 7.6 s and the other 4.3 s on the quick suite, a
+    figure's cost depending on the suite). Files are written atomically; if the child fails, dies
+    or hangs, the jobs it took are drawn here, so the result is the same files either way (tested)."""
     import multiprocessing as mp
     import sys
     import time
@@ -618,18 +613,27 @@ def _draw_all(jobs: list[tuple[Any, ...]], workers: int, palettes: bool = False)
     if workers < 2 or len(jobs) < 2 or sys.platform != "linux":
         return [_draw(j) for j in jobs]
     _plt()  # matplotlib imported and set up once, before the fork
-    theirs = _share(jobs)
-    mine = sorted(set(range(len(jobs))) - set(theirs))
+    order = _order(jobs)
     ctx = mp.get_context("fork")
+    counter = ctx.Value("i", 0)  # the position in ``order`` of the next job to draw
     recv, send = ctx.Pipe(duplex=False)
+
+    def take() -> int | None:
+        with counter.get_lock():
+            k = counter.value
+            counter.value = k + 1
+        return order[k] if k < len(order) else None
 
     from .html_report import remember_small_png, small_png
 
     def child() -> None:
+        done = []
         try:
-            send.send([(i, None if (p := _draw(jobs[i])) is None else str(p),
-                        small_png(p) if palettes and p is not None else None) for i in theirs])
-        except BaseException:  # noqa: BLE001 - the parent draws them instead
+            while (i := take()) is not None:
+                p = _draw(jobs[i])
+                done.append((i, None if p is None else str(p), small_png(p) if palettes and p is not None else None))
+            send.send(done)
+        except BaseException:  # noqa: BLE001 - the parent draws its jobs instead
             send.send(None)
 
     proc = ctx.Process(target=child, daemon=True)
@@ -638,9 +642,13 @@ def _draw_all(jobs: list[tuple[Any, ...]], workers: int, palettes: bool = False)
         proc.start()
     send.close()
     out: list[Path | None] = [None] * len(jobs)
+    mine: set[int] = set()
     t0 = time.perf_counter()
-    for i in mine:
+    while (i := take()) is not None:
         out[i] = _draw(jobs[i])
+        mine.add(i)
+        if palettes and out[i] is not None:  # as the child does: the two stay balanced
+            remember_small_png(out[i], small_png(out[i]))
     got = None
     try:
         if recv.poll(max(60.0, 4 * (time.perf_counter() - t0))):  # a hung child: draw its share here
@@ -653,14 +661,14 @@ def _draw_all(jobs: list[tuple[Any, ...]], workers: int, palettes: bool = False)
             proc.kill()
             proc.join()
         recv.close()
-    if got is None:
-        for i in theirs:
-            out[i] = _draw(jobs[i])
-    else:
-        for i, p, small in got:
-            out[i] = None if p is None else Path(p)
-            if small is not None:  # the page's palette copy, made there too (half the re-encoding)
-                remember_small_png(out[i], small)
+    theirs = set()
+    for i, p, small in got or []:
+        theirs.add(i)
+        out[i] = None if p is None else Path(p)
+        if small is not None:  # the page's palette copy, made there too (half the re-encoding)
+            remember_small_png(out[i], small)
+    for i in sorted(set(range(len(jobs))) - mine - theirs):  # the child's, had it failed
+        out[i] = _draw(jobs[i])
     return out
 
 
