@@ -204,9 +204,18 @@ def _small_png(path: Path) -> bytes:
 
     from PIL import Image  # matplotlib's own dependency
 
+    # the fast octree: 0.06 s a figure where median cut with an optimised encoding took 0.2 s, and
+    # fewer bytes; its near-white entries are made white, so the background stays exactly white
+    # (quick suite's figures: mean error 0.3-0.6 of 255 a channel, at most 49 on antialiased edges)
     with Image.open(path) as im:
-        buf = io.BytesIO()
-        im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buf, format="PNG", optimize=True)
+        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    pal = q.getpalette() or []
+    for i in range(0, len(pal) - 2, 3):
+        if min(pal[i:i + 3]) >= 252:
+            pal[i:i + 3] = [255, 255, 255]
+    q.putpalette(pal)
+    buf = io.BytesIO()
+    q.save(buf, format="PNG")
     return buf.getvalue()
 
 
