@@ -311,6 +311,55 @@ def test_prewarm_compiles_what_a_driver_calls(tmp_path):
         assert misses == "0" or name in ("loss_grad", "loss_only"), f"{name} was compiled, not loaded"
 
 
+def test_an_early_helper_plans_the_drivers_it_will_be_given(tiny, monkeypatch):
+    """The early helper plans its drivers from the suite file alone, its problems built for their
+    shapes (f* = 0.0 stands in, nothing solved): exactly the share the run's process gives it once
+    the real plan is loaded; the stand-ins never reach the run (the problem memo is cleared)."""
+    from gdbench.harness import runner, worker
+    from gdbench.problems import make
+    from gdbench.problems.base import shapes_only
+
+    path, _ = tiny
+    monkeypatch.setattr(runner, "_pair_is_cached", lambda job: False)  # a first run: nothing cached
+    planned = runner.planned_jobs({"suite": str(path), "workers": 1})
+    assert worker._PROBLEMS == {}
+    plan = suite.load(path)
+    jobs = runner.unique_jobs(runner.driver_jobs(plan.tasks))
+    assert len(jobs) == 2 and planned == runner.helper_split(jobs, 1)[1] == [jobs[-1]]
+    bc = runner.BackgroundCompiler(jobs, workers=0)  # the run's split (no helper started)
+    assert bc.cold == jobs
+    assert plan.optima["linreg"]["f_star"] > 0  # the real one
+    with shapes_only():
+        p = make("linreg", n=40, d=3)
+    assert p.f_star == 0.0 and make("linreg", n=40, d=3).f_star == pytest.approx(plan.optima["linreg"]["f_star"])
+    with pytest.raises(ValueError), shapes_only():
+        make("linreg", n=-1)
+    assert make("linreg", n=40, d=3).f_star > 0  # the switch is off again after an error
+
+
+def test_an_early_helper_compiles_its_planned_driver_before_any_job_arrives(tiny, tmp_path):
+    """A helper started with the plan's description compiles the driver it planned although its
+    stdin brings no job (a first run: fresh caches)."""
+    from gdbench.harness.runner import start_helper
+
+    path, _ = tiny
+    env = {"GDBENCH_CACHE_DIR": str(tmp_path / "g"), "NUMBA_CACHE_DIR": str(tmp_path / "n")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        p = start_helper(prewarm=True, plan={"suite": str(path), "workers": 1})
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
+    p.stdin.close()
+    assert p.wait(timeout=600) == 0
+    drivers = sorted(x.name for x in (tmp_path / "g" / "drivers").glob("gdbench_driver_*.py"))
+    assert len(drivers) == 1 and "rosenbrock" in drivers[0], drivers
+
+
 def test_background_compiler_runs_its_pairs_last_in_its_order():
     from types import SimpleNamespace
 

@@ -86,8 +86,12 @@ def run(args: argparse.Namespace) -> int:
         workers = usable_cores()
     limits = Limits(max_memory=max_memory, max_runs=args.max_runs, workers=workers)
     # on a machine that has compiled nothing yet, the compile helper starts now: while this process
-    # loads the suite and builds its problems (one core), it compiles the kernels every driver shares
-    early = (start_helper(prewarm=True) if args.compile_workers >= 1 and args.compile_mode == "background"
+    # loads the suite and solves its problems' f* (one core), it plans from the suite file alone the
+    # drivers it will be given, and compiles them
+    plan_spec = {"suite": args.suite, "device": args.device, "filter": args.filter, "threads": args.jobs,
+                 "workers": args.compile_workers}
+    early = (start_helper(prewarm=True, plan=plan_spec)
+             if args.compile_workers >= 1 and args.compile_mode == "background"
              and args.executor in (None, "local") and cold_machine() else None)
     try:
         plan = suite_mod.load(args.suite, device=args.device, filter_=args.filter, threads=args.jobs, limits=limits)

@@ -246,18 +246,72 @@ def precompile(jobs: list[CompileJob], workers: int, log: Callable[[str], None])
     return info
 
 
-def _compile_from_stdin(prewarm: bool = False) -> None:  # pragma: no cover - runs in the helper process
+def _compile_from_stdin(prewarm: bool = False, plan: str | None = None) -> None:  # pragma: no cover - helper
     from gdbench.plugins import ensure
 
-    if prewarm:  # while the run's process builds the suite's problems: the kernels every driver shares
+    first: list[CompileJob] = []
+    if plan is not None:  # the drivers this helper will be given, known from the suite alone
+        try:
+            first = planned_jobs(json.loads(plan))
+        except Exception:  # noqa: BLE001 - the run's process reports a bad suite; here: prewarm instead
+            first = []
+    if prewarm and not first:  # while the run's process builds the suite's problems: the shared kernels
         from .prewarm import prewarm as compile_shared
 
         compile_shared()
+    for job in first:
+        ensure(job.plugins)
+        if not _pair_is_cached(job):
+            compile_pair(job)
     for line in sys.stdin:
         job = CompileJob.from_json(line)
         ensure(job.plugins)
         if not _pair_is_cached(job):
             compile_pair(job)
+
+
+def driver_jobs(tasks) -> dict[str, CompileJob]:
+    """Each task's driver (group id -> job); the same driver is the same job (equal ``key``)."""
+    return {t.group_id: compile_job(t) for t in tasks}
+
+
+def unique_jobs(jobs: dict[str, CompileJob]) -> list[CompileJob]:
+    """The distinct drivers of :func:`driver_jobs`, in task order."""
+    out: dict[tuple, CompileJob] = {}
+    for job in jobs.values():
+        out.setdefault(job.key, job)
+    return list(out.values())
+
+
+def helper_split(jobs: list[CompileJob], workers: int) -> tuple[list[CompileJob], list[CompileJob]]:
+    """(the uncached drivers, those the helpers compile): the later ones, last first
+    (:func:`helper_share`), helper ``w`` taking ``[w::workers]`` of them; none when fewer than two
+    are uncached."""
+    cold = [j for j in jobs if not _pair_is_cached(j)]
+    if len(cold) < 2 or workers < 1:
+        return cold, []
+    return cold, cold[::-1][: helper_share(cold, workers)]
+
+
+def planned_jobs(spec: dict[str, Any]) -> list[CompileJob]:
+    """The drivers an early helper (the first) will be given for the run ``spec`` describes (the
+    suite and the command line's device, filter, threads and compile workers), planned here from
+    the suite alone: its problems are built for their shapes only, without the f* solvers that the
+    run's process is running meanwhile (:func:`gdbench.problems.base.shapes_only`), so this helper
+    starts on its drivers seconds before the run's process could tell it which."""
+    from ..problems.base import shapes_only
+    from . import suite as suite_mod
+    from .worker import _PROBLEMS
+
+    try:
+        with shapes_only():
+            plan = suite_mod.load(spec["suite"], device=spec.get("device"), filter_=spec.get("filter"),
+                                  threads=spec.get("threads"))
+            jobs = unique_jobs(driver_jobs(plan.tasks))
+    finally:
+        _PROBLEMS.clear()  # built without their optimum: never to be run
+    workers = int(spec.get("workers") or 1)
+    return helper_split(jobs, workers)[1][0::workers]
 
 
 def compile_cost(job: CompileJob) -> float:
@@ -281,13 +335,17 @@ def helper_share(cold: list[CompileJob], workers: int) -> int:
     return best_k
 
 
-def start_helper(prewarm: bool = False) -> subprocess.Popen:
+def start_helper(prewarm: bool = False, plan: dict[str, Any] | None = None) -> subprocess.Popen:
     """A compile helper: one process (one numba thread) that compiles the jobs written to its stdin,
-    one JSON line each, until it is closed; ``prewarm``: first the kernels every CPU driver shares
-    (:mod:`gdbench.harness.prewarm`), before any job is known."""
+    one JSON line each, until it is closed. Before any job is known: with ``plan`` (the suite and
+    the command line's device, filter, threads and workers), the drivers it will be given, planned
+    from the suite itself (:func:`planned_jobs`); else, or if that fails, with ``prewarm``, the
+    kernels every CPU driver shares (:mod:`gdbench.harness.prewarm`)."""
     env = dict(os.environ, NUMBA_NUM_THREADS="1")
-    code = f"from gdbench.harness.runner import _compile_from_stdin; _compile_from_stdin(prewarm={bool(prewarm)})"
-    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    code = ("import sys; from gdbench.harness.runner import _compile_from_stdin; "
+            f"_compile_from_stdin(prewarm={bool(prewarm)}, plan=sys.argv[1] if len(sys.argv) > 1 else None)")
+    args = [json.dumps(plan)] if plan is not None else []
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env, text=True)
 
 
@@ -320,21 +378,18 @@ class BackgroundCompiler:
     def __init__(self, jobs: list[CompileJob], workers: int = 1, early: subprocess.Popen | None = None) -> None:
         """``early``: a helper started before the plan was known (:func:`start_helper`), used as the
         first one (or, with nothing to compile, left to finish its prewarm and stopped with the rest)."""
-        self.cold = [j for j in jobs if not _pair_is_cached(j)]
+        self.cold, back = helper_split(jobs, workers)  # the later ones, last first
         self.procs: list[subprocess.Popen] = []
         self._spare = [early] if early is not None else []
         self.early = False  # whether the early helper got jobs
-        self.assigned: list[tuple] = []
-        self._jobs: dict[tuple, CompileJob] = {}
-        if len(self.cold) < 2 or workers < 1:
+        self.assigned: list[tuple] = [j.key for j in back]
+        self._jobs: dict[tuple, CompileJob] = {j.key: j for j in back}
+        if not back:
             for p in self._spare:
                 with contextlib.suppress(OSError):
                     p.stdin.close()
             return
-        back = self.cold[::-1][: helper_share(self.cold, workers)]  # the later ones, last first
-        self.assigned = [j.key for j in back]
-        self._jobs = {j.key: j for j in back}
-        for w in range(min(workers, len(back))):
+        for w in range(min(workers, len(back))):  # the early helper first: the share it planned
             self.early = self.early or bool(self._spare)
             p = self._spare.pop() if self._spare else start_helper()
             p.stdin.write("".join(j.to_json() + "\n" for j in back[w::workers]))
@@ -479,15 +534,13 @@ def run_plan(plan: Plan, out: str | os.PathLike, *, resume: bool = False, execut
         helper = None
         keys: dict[str, tuple] = {}
         if tasks and executor == "local" and precompile_workers:
-            jobs = {}
-            for t in tasks:
-                job = compile_job(t)
-                keys[t.group_id] = job.key
-                jobs.setdefault(job.key, job)
+            by_group = driver_jobs(tasks)
+            keys = {gid: job.key for gid, job in by_group.items()}
+            jobs = unique_jobs(by_group)
             if compile_mode == "pool":
-                pre = precompile(list(jobs.values()), precompile_workers, log)
+                pre = precompile(jobs, precompile_workers, log)
             else:
-                helper = BackgroundCompiler(list(jobs.values()), precompile_workers, early_helper)
+                helper = BackgroundCompiler(jobs, precompile_workers, early_helper)
                 stack.callback(helper.stop)
                 pre = helper.info()
                 if helper.procs:

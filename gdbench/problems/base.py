@@ -36,9 +36,11 @@ otherwise a long, tightly converged reference run) and labels it *estimated* eve
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -413,6 +415,28 @@ def check_param_types(name: str, defaults: dict[str, Any], params: dict[str, Any
             continue
         if not ok:
             raise ValueError(f"problem {name!r}: {k} must be {want}, got {v!r}")
+
+
+#: while True (:func:`shapes_only`), problems of the linear-model family and short analytic ones are
+#: built without their reference optimum: f* = 0.0 stands in, x* = None
+_SHAPES_ONLY = False
+
+
+@contextlib.contextmanager
+def shapes_only() -> Iterator[None]:
+    """Build problems for their shapes only (data, dimension, start), not their optimum: what the
+    compile helper needs to plan a suite's drivers while the run's process solves the f*. A
+    problem built so must never be run or reported."""
+    global _SHAPES_ONLY
+    was, _SHAPES_ONLY = _SHAPES_ONLY, True
+    try:
+        yield
+    finally:
+        _SHAPES_ONLY = was
+
+
+def shapes_only_now() -> bool:
+    return _SHAPES_ONLY
 
 
 def check_optimum(p: Problem) -> Problem:
