@@ -201,9 +201,9 @@ def test_sigkill_then_resume_loses_nothing(executor, kill_suite, tmp_path, reque
     assert not (out / ".lock").exists()
 
     # 4. no run missing, none duplicated (in the table and across the part files), same results
-    from gdbench.harness.store import read_table
+    from gdbench.harness.store import read_part
 
-    per_part = [read_table(out / "parts" / n)["run_id"].astype(str).tolist() for n in _runs_parts(after)]
+    per_part = [read_part(out / "parts" / n)["run_id"].astype(str).tolist() for n in _runs_parts(after)]
     all_ids = [r for ids in per_part for r in ids]
     assert len(all_ids) == len(set(all_ids)) == N_RUNS
     got = _convergence(out)

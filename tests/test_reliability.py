@@ -144,16 +144,17 @@ def test_unwritable_out_fails_before_the_first_run(tmp_path, capsys):
 
 
 def test_full_disk_while_writing_is_one_line_and_keeps_what_was_saved(tmp_path, capsys, monkeypatch):
-    real = store_mod.write_table
+    real = store_mod.atomic_write_bytes
     calls = []
 
-    def write_table(df, path):
-        calls.append(path)
-        if len(calls) > 2:  # the first group (traces + runs) fits, then the disk is full
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(df, path)
+    def write_bytes(path, data, **kw):
+        if "parts" in Path(path).parts:
+            calls.append(path)
+            if len(calls) > 2:  # the first group (traces + runs) fits, then the disk is full
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data, **kw)
 
-    monkeypatch.setattr(store_mod, "write_table", write_table)
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", write_bytes)
     out = tmp_path / "out"
     rc, _, err = _cli(capsys, "run", str(_suite(tmp_path, SMALL.format(name="a"))), "--out", str(out), "--quiet",
                       "--no-figures", "--compile-workers", "0")
@@ -194,7 +195,8 @@ def test_resume_sets_a_damaged_part_aside_and_reruns_only_its_group(damage, tmp_
     parts = sorted((out / "parts").glob("*.runs.*"))
     assert len(parts) == 4
     victim = parts[1]
-    traces = victim.with_name(victim.name.replace(".runs.", ".traces."))
+    assert victim.suffix == ".json"  # parts: runs as JSON beside their traces as .npz
+    traces = victim.with_name(victim.name.replace(".runs.json", ".traces.npz"))
     if damage == "truncate_runs":
         victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     elif damage == "garbage_traces":
