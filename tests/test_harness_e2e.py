@@ -264,7 +264,11 @@ def test_a_first_run_starts_its_helper_early_with_the_same_results(tiny, tmp_pat
     b = read_table(tmp_path / "early" / "runs.parquet")
     pd.testing.assert_frame_equal(a[CONVERGENCE], b[CONVERGENCE])
     pre = json.loads((tmp_path / "early" / "meta.json").read_text())["run"]["precompile"]
-    assert pre["mode"] == "background" and pre["cold"] == 2 and pre["workers"] == 1 and pre["early"]
+    assert pre["mode"] == "background" and pre["early_started"]
+    # the helper's planned driver was either still uncached when the run's process split the plan (it
+    # is then given that job), or already compiled by the helper (a fast machine): one cold driver left
+    assert (pre["cold"], pre["workers"], pre["early"]) in {(2, 1, True), (1, 0, False)}, pre
+    assert len(list((tmp_path / "cache" / "drivers").glob("gdbench_driver_*.py"))) == 2
 
 
 def test_an_early_helper_with_nothing_to_compile_finishes_and_is_reaped():

@@ -382,6 +382,7 @@ class BackgroundCompiler:
         self.procs: list[subprocess.Popen] = []
         self._spare = [early] if early is not None else []
         self.early = False  # whether the early helper got jobs
+        self.early_started = early is not None  # whether one ran (it may have compiled its share already)
         self.assigned: list[tuple] = [j.key for j in back]
         self._jobs: dict[tuple, CompileJob] = {j.key: j for j in back}
         if not back:
@@ -420,7 +421,8 @@ class BackgroundCompiler:
         return run
 
     def info(self) -> dict[str, Any]:
-        return {"mode": "background", "cold": len(self.cold), "workers": len(self.procs), "early": self.early}
+        return {"mode": "background", "cold": len(self.cold), "workers": len(self.procs), "early": self.early,
+                "early_started": self.early_started}
 
     def stop(self) -> None:
         for p in self.procs + self._spare:
