@@ -9,6 +9,7 @@ set ``GDBENCH_DEBUG=1`` to see the traceback instead.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -82,5 +83,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The ``gdbench`` console script and ``python -m gdbench``: :func:`main`, then exit.
+
+    Before exiting, every object still alive is moved out of the garbage collector's reach
+    (``gc.freeze``): the interpreter's shutdown otherwise runs full collections over all of them,
+    and numba's compiler leaves hundreds of thousands behind (0.3 s after a warm ``gdbench run``,
+    0.7 s after a cold one, measured). Exit handlers still run and modules are still torn down
+    (files close, buffers flush); only cycles left at exit go uncollected, as the OS reclaims them."""
+    rc = main()
+    gc.freeze()
+    sys.exit(rc)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

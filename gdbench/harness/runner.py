@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import json
 import math
 import os
@@ -268,6 +269,7 @@ def _compile_from_stdin(prewarm: bool = False, plan: str | None = None) -> None:
         ensure(job.plugins)
         if not _pair_is_cached(job):
             compile_pair(job)
+    gc.freeze()  # a fast exit, as ``gdbench.cli.entry``: no full collections over numba's objects
 
 
 def driver_jobs(tasks) -> dict[str, CompileJob]:
