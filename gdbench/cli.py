@@ -88,8 +88,8 @@ def entry() -> None:
 
     Before exiting, every object still alive is moved out of the garbage collector's reach
     (``gc.freeze``): the interpreter's shutdown otherwise runs full collections over all of them,
-    and numba's compiler leaves hundreds of thousands behind (0.3 s after a warm ``gdbench run``,
-    0.7 s after a cold one, measured). Exit handlers still run and modules are still torn down
+    and numba's compiler leaves many behind (0.3-0.4 s after a warm ``gdbench run``,
+    0.5-0.7 s after a cold one, measured). Exit handlers still run and modules are still torn down
     (files close, buffers flush); only cycles left at exit go uncollected, as the OS reclaims them."""
     rc = main()
     gc.freeze()
