@@ -337,3 +337,26 @@ def test_instruction_counts_are_deterministic_and_see_injected_work():
     assert 20 < base[0] < 2000  # instructions per 2-D Rosenbrock gd step
     slow = _count.run_counts(True, [name], reps=1, log=lambda s: None, inject=1.2)[name]
     assert 1.15 < slow[0] / base[0] < 1.25
+
+
+def test_interleaved_timing_warms_each_function_before_its_timed_call():
+    """``warm``: untimed calls of the same function after the idle, before each timed one."""
+    import time
+
+    from gdbench.perf._timing import timed_interleaved
+
+    calls = {"a": 0, "b": 0}
+
+    def make(k):
+        def f():
+            calls[k] += 1
+            time.sleep(0.001)
+        return f
+
+    ts = timed_interleaved({"a": make("a"), "b": make("b")}, 2, warm=0.004)
+    assert len(ts["a"]) == len(ts["b"]) == 2
+    # one untimed call first, then per round at least one warm call and the timed one
+    assert calls["a"] >= 5 and calls["b"] >= 5
+    calls.update(a=0, b=0)
+    timed_interleaved({"a": make("a"), "b": make("b")}, 2)
+    assert calls == {"a": 3, "b": 3}

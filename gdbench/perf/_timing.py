@@ -34,11 +34,23 @@ def timed(fn: Callable[[], Any], repeat: int, warmup: int = 1) -> tuple[list[flo
 SETTLE_S = 0.25
 
 
-def timed_interleaved(fns: dict[str, Callable[[], Any]], repeat: int, settle: float = 0.0) -> dict[str, list[float]]:
+# Untimed calls after the idle, before each timed call. After 0.25 s idle this VM class runs
+# compute-bound code slower for its first tens of milliseconds (a clock ramp; memory-bound code
+# barely notices): on a 2-core Zen 4 VM, the fused linreg 1e6x64 gradient took 20.8-26.6 ms right
+# after the idle, 15.7-17.1 ms after 2-8 untimed calls, 15.4-16.1 ms back to back, while the
+# read-X-once roofline took 14.5-15.5 ms in all three (medians of 7-9). A gradient-descent run
+# calls its kernels back to back, so the timed call comes after WARM_S of the same work.
+WARM_S = 0.05
+
+
+def timed_interleaved(fns: dict[str, Callable[[], Any]], repeat: int, settle: float = 0.0,
+                      warm: float = 0.0) -> dict[str, list[float]]:
     """Round-robin timing (one call of each per round), so that machine noise hits all alike.
 
     ``settle``: seconds of idle before every timed call (``SETTLE_S`` where a peer leaves
     spinning threads behind), so no implementation is timed while another's threads still run.
+    ``warm``: after the idle, untimed calls of the same function for at least this many seconds
+    (``WARM_S``), so that each is timed as it runs in a loop, not as the first call after a pause.
     """
     for f in fns.values():
         f()
@@ -47,6 +59,10 @@ def timed_interleaved(fns: dict[str, Callable[[], Any]], repeat: int, settle: fl
         for k, f in fns.items():
             if settle > 0:
                 time.sleep(settle)
+            if warm > 0:
+                t_w = time.perf_counter()
+                while time.perf_counter() - t_w < warm:
+                    f()
             t0 = time.perf_counter()
             f()
             ts[k].append(time.perf_counter() - t0)

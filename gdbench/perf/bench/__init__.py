@@ -28,19 +28,21 @@ from collections.abc import Callable
 from typing import Any
 
 from .._table import BenchResult, save, table
-from .._timing import SETTLE_S, machine_header
+from .._timing import SETTLE_S, WARM_S, machine_header
 from . import fused, gate, minibatch, sgd, startup, sweep, tiny
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": dict(rows=[(1_000_000, 64), (200_000, 512)], rows_rep=9, sgd_n=100_000, sgd_d=64, sgd_epochs=5,
                  mb_n=200_000, mb_d=64, tiny_steps=2_000_000, torch_steps=3_000, rep=5, sweep_k=8,
-                 sweep_steps=20_000, startup_rep=5, cold=True, cold_rep=3, settle=SETTLE_S),
+                 sweep_steps=20_000, startup_rep=5, cold=True, cold_rep=3, settle=SETTLE_S,
+                 warm=WARM_S),
     "quick": dict(rows=[(200_000, 64), (40_000, 512)], rows_rep=5, sgd_n=20_000, sgd_d=64, sgd_epochs=3,
                   mb_n=50_000, mb_d=64, tiny_steps=500_000, torch_steps=1_000, rep=3, sweep_k=8,
-                  sweep_steps=5_000, startup_rep=3, cold=False, cold_rep=1, settle=SETTLE_S),
+                  sweep_steps=5_000, startup_rep=3, cold=False, cold_rep=1, settle=SETTLE_S,
+                  warm=WARM_S),
     "tiny": dict(rows=[(4_000, 16)], rows_rep=2, sgd_n=500, sgd_d=8, sgd_epochs=2, mb_n=1_000, mb_d=8,
                  tiny_steps=2_000, torch_steps=50, rep=2, sweep_k=4, sweep_steps=200, startup_rep=1, cold=False,
-                 cold_rep=1, settle=0.0),  # tiny: the tests' sizes, where idling between calls buys nothing
+                 cold_rep=1, settle=0.0, warm=0.0),  # tiny: the tests' sizes, where idling between calls buys nothing
 }
 
 BENCHES: dict[str, Callable[[BenchResult, dict[str, Any]], None]] = {

@@ -46,7 +46,7 @@ def _one(res: BenchResult, size: dict[str, Any], name: str, X: np.ndarray, y: np
     g_hand = np.empty(d + 1)
     if name == "linreg":
         fns[HAND] = lambda: hand_linreg_grad(theta, X, y, L2, g_hand)
-    ts = timed_interleaved(fns, size["rows_rep"], settle=size["settle"])
+    ts = timed_interleaved(fns, size["rows_rep"], settle=size["settle"], warm=size["warm"])
     f_par, f_ser = fused(), serial()
     f_np, g_np = np_loss_grad(name, theta, X, y, L2)
     bench = f"fused {name} loss+grad {n}x{d}"

@@ -34,7 +34,7 @@ def run(res: BenchResult, size: dict[str, Any]) -> None:
         fns[f"torch {th.__version__} (CPU)"] = lambda: torch_adam_epoch(th, Xt, yt, lam, bt, lr)
     else:
         res.notes.append("torch not installed: torch rows skipped (pip install torch)")
-    ts = timed_interleaved(fns, size["rep"], settle=size["settle"])
+    ts = timed_interleaved(fns, size["rep"], settle=size["settle"], warm=size["warm"])
     f_gd = p.loss(run_gd().params)
     bench = f"mini-batch(64) Adam epoch linreg {n}x{d}"
     med = statistics.median(ts["gdbench"])

@@ -48,7 +48,7 @@ def run(res: BenchResult, size: dict[str, Any]) -> None:
             return est
 
         gdbench.minimize(p, "gd", steps=10, lr=eta * lr_f, batch_size=1, record_every=0)  # compile
-        ts = timed_interleaved({"gdbench": run_gd, "sk": run_sk}, size["rep"], settle=size["settle"])
+        ts = timed_interleaved({"gdbench": run_gd, "sk": run_sk}, size["rep"], settle=size["settle"], warm=size["warm"])
         r = run_gd()
         est = run_sk()
         theta_sk = np.append(np.ravel(est.coef_), np.ravel(est.intercept_)[0])
