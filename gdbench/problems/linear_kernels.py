@@ -73,7 +73,10 @@ PAIR_MAX_D = 128
 #: per four rows (the single-row axpy's load and store of a[j] for every element of every row
 #: kept the kernel under the roofline there). Measured on stand-alone linreg kernels, 2 threads,
 #: paired with one row at a time: 0.68 of its time at d = 512 and 1024, 0.92 at d = 192 and 200,
-#: 1.00 at 160, 1.12-1.25 at 128 (and 1.33 against pairs at d = 64).
+#: 1.00 at 160, 1.12-1.25 at 128 (and 1.33 against pairs at d = 64) on a Zen 3 VM. Their dot
+#: products go one row after the other (``_dot4``); on a Zen 4 VM that quad ran at the speed of
+#: one row at a time (2 threads, 800 MB of X: d = 192 23.6 vs 25.0 ms, 512 27.4 vs 26.1, 1024
+#: 27.9 vs 28.7; 15 alternated rounds).
 QUAD_MIN_D = 192
 
 
@@ -127,22 +130,31 @@ def loss_only(theta, X, y, prm, idx, i0, nb, g):
 
 @njit(inline="always", **JIT_ROWS)
 def _dot4(theta, X, i, b):
-    """xₖᵀw + b for the four rows k = i..i+3, θ loaded once for the four."""
+    """xₖᵀw + b for the four rows k = i..i+3, one row after the other.
+
+    Not the four at once (θ loaded once for the four): on a 2-core Zen 4 VM four interleaved
+    streams, each a new 4 KiB page at d = 512, were prefetched so poorly that the fused linreg
+    kernel over 800 MB of X took 1.3-1.9x the time of one row at a time (2 threads, d = 192:
+    45.2 vs 24.1 ms, 512: 31.9 vs 24.0, 1024: 31.2 vs 25.9 ms; the read-once roofline 22.0-22.4);
+    in the L3 the two orders ran at the same speed. The rows just read are still in L1 for
+    ``_axpy4``."""
     d = X.shape[1]
     x0 = X[i]
     x1 = X[i + 1]
     x2 = X[i + 2]
     x3 = X[i + 3]
     z0 = b
+    for j in range(d):
+        z0 += x0[j] * theta[j]
     z1 = b
+    for j in range(d):
+        z1 += x1[j] * theta[j]
     z2 = b
+    for j in range(d):
+        z2 += x2[j] * theta[j]
     z3 = b
     for j in range(d):
-        t = theta[j]
-        z0 += x0[j] * t
-        z1 += x1[j] * t
-        z2 += x2[j] * t
-        z3 += x3[j] * t
+        z3 += x3[j] * theta[j]
     return z0, z1, z2, z3
 
 
