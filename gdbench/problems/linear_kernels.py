@@ -133,11 +133,11 @@ def _dot4(theta, X, i, b):
     """xₖᵀw + b for the four rows k = i..i+3, one row after the other.
 
     Not the four at once (θ loaded once for the four): on a 2-core Zen 4 VM four interleaved
-    streams, each a new 4 KiB page at d = 512, were prefetched so poorly that the fused linreg
-    kernel over 800 MB of X took 1.3-1.9x the time of one row at a time (2 threads, d = 192:
-    45.2 vs 24.1 ms, 512: 31.9 vs 24.0, 1024: 31.2 vs 25.9 ms; the read-once roofline 22.0-22.4);
-    in the L3 the two orders ran at the same speed. The rows just read are still in L1 for
-    ``_axpy4``."""
+    streams, each a new 4 KiB page at d = 512, were prefetched so poorly that a stand-alone
+    linreg quad over 800 MB of X took 1.3-1.9x as long as with its dot products one row after the
+    other (2 threads, d = 192: 45.2 vs 24.1 ms, 512: 31.9 vs 24.0, 1024: 31.2 vs 25.9 ms; the
+    read-once roofline 22.0-22.4); in the L3 the two orders ran at the same speed. The rows just
+    read are still in L1 for ``_axpy4``."""
     d = X.shape[1]
     x0 = X[i]
     x1 = X[i + 1]
