@@ -194,6 +194,8 @@ def test_bench_tiny_all_paths(tmp_path):
     data = json.loads((tmp_path / "bench.json").read_text())
     impls = {row["impl"] for row in data["rows"]}
     assert {"gdbench.minimize", "numpy", "roofline (read X once)"} <= impls
+    if any(row["benchmark"].startswith("SGD epochs") for row in data["rows"]):  # (needs scikit-learn)
+        assert "random-row read floor (same rows, same order)" in impls
     assert (tmp_path / "bench.md").read_text().startswith("```")
 
 
@@ -205,6 +207,23 @@ def test_bench_cuda_without_cuda_is_one_clear_line(tmp_path, monkeypatch):
 
     rc = cmd_bench.run(argparse.Namespace(device="cuda", quick=True, tiny=False, out=str(tmp_path), only=None))
     assert rc == 2
+
+
+def test_random_row_floor_reads_every_row_of_the_driver_s_epochs():
+    """The SGD floor reads the rows in the driver's order (the permutations of one-row batches)
+    and each once per epoch: its sum of xᵢᵀw + b − yᵢ is E times NumPy's over all rows."""
+    from gdbench.perf._kernels import driver_batches, driver_perms
+    from gdbench.perf._peers import random_row_read
+
+    n, d, E = 37, 9, 3
+    perms = driver_perms(n, 4, E)
+    np.testing.assert_array_equal(perms.ravel(), np.concatenate(driver_batches(n, 1, 4, E * n)))
+    assert all(sorted(p) == list(range(n)) for p in perms)
+    X, y = make_data("regression", n, d, seed=2)
+    theta = np.linspace(-1.0, 1.0, d + 1)
+    want = E * float(np.sum(X @ theta[:d] + theta[d] - y))
+    for ahead in (0, 8, 100):
+        assert random_row_read(X, y, perms, theta, ahead) == pytest.approx(want, rel=1e-12)
 
 
 def test_sgd_peer_objective_mapping():

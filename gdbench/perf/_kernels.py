@@ -68,6 +68,28 @@ def driver_batches(n: int, bs: int, seed: int, steps: int) -> list[np.ndarray]:
     return out
 
 
+def driver_perms(n: int, seed: int, epochs: int) -> np.ndarray:
+    """The row order of each of the first ``epochs`` epochs of a one-row-per-step run, as the
+    driver draws it (the same xoroshiro stream and shuffles as :func:`driver_batches`)."""
+    from ..kernels.rng import rng_seed, shuffle
+
+    st = np.empty(2, dtype=np.uint64)
+    rng_seed(st, seed)
+    perm = np.arange(n)
+    out = np.empty((epochs, n), dtype=np.int64)
+    for e in range(epochs):
+        shuffle(perm, st)
+        out[e] = perm
+    return out
+
+
+def prefetch_rows_ahead() -> int:
+    """How many rows ahead gdbench's SGD asks for the row it will read."""
+    from ..kernels.loop import PREFETCH_ROWS
+
+    return PREFETCH_ROWS
+
+
 def driver_module(optimizer: str, problem: str, rows: bool = False, dim: int | None = None) -> ModuleType:
     """The generated driver module of an (optimizer, problem) pair, as ``gdbench.sweep`` uses it
     (``dim``: the problem's dimension, which picks the tiny-problem driver where it applies)."""

@@ -1,5 +1,5 @@
-"""What gdbench is measured against: the streaming-read roofline, NumPy and torch twins of the
-benchmarked work, and hand-written whole-loop ``@njit`` loops.
+"""What gdbench is measured against: the streaming-read roofline, the random-row read floor, NumPy
+and torch twins of the benchmarked work, and hand-written whole-loop ``@njit`` loops.
 
 Each twin does the same work as gdbench (same data, same steps, same batches); the benchmarks
 check that they reach the same result before they compare times.
@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, ROW_BLOCKS, ROWS_FASTMATH
+from ..kernels.prefetch import prefetch_row
 
 # --------------------------------------------------------------------------- roofline
 
@@ -66,6 +67,33 @@ def hand_linreg_grad(theta, X, y, lam, g):
         s += G[k, d]
     g[d] = 2.0 * s / n
     return F.sum() / n + 0.5 * lam * reg
+
+
+# --------------------------------------------------------------------------- random-row floor
+
+
+@njit(cache=True, nogil=True, fastmath=set(ROWS_FASTMATH))
+def random_row_read(X, y, perms, theta, ahead):
+    """Read the rows of X and y in the order of each row of ``perms`` (an epoch each), every row
+    once, asking for each ``ahead`` rows before it is read as gdbench's SGD does, with one dot
+    product per row and no update: the least an SGD epoch in that order costs on this machine.
+    (Once X outgrows the caches the rows come from DRAM at random addresses, which is slower per
+    byte than the streaming read of the roofline.)"""
+    E, n = perms.shape
+    d = X.shape[1]
+    s = 0.0
+    for e in range(E):
+        p = perms[e]
+        for k in range(n):
+            if k + ahead < n:
+                prefetch_row(X, p[k + ahead])
+                prefetch_row(y, p[k + ahead])
+            i = p[k]
+            z = theta[d] - y[i]
+            for j in range(d):
+                z += X[i, j] * theta[j]
+            s += z
+    return s
 
 
 # --------------------------------------------------------------------------- NumPy / torch
