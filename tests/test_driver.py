@@ -245,6 +245,41 @@ def test_fused_sgd_path_equals_the_general_one(prob):
     assert big.status == ["diverged"]  # the fused step refuses to update past the divergence threshold
 
 
+@pytest.mark.parametrize("prob", ["linreg", "logistic", "hinge"])
+def test_sgd_steps_is_its_steps_one_by_one_and_stops_where_a_step_diverges(prob):
+    """``sgd_steps`` (the driver's SGD chunks) equals ``sgd_step`` called once per row, bit for
+    bit; at a step whose row loss is not ≤ thresh it stops, θ as before that step, and returns its
+    index and loss; and a diverging SGD run reports the steps done before the diverging one."""
+    p = gdbench.problems.make(prob, n=120, d=11, seed=2)
+    K, prm = p.kernels, p.prm
+    perm = np.random.default_rng(0).permutation(120)
+    a = np.linspace(-0.5, 0.5, 12)
+    b = a.copy()
+    fs = [K.sgd_step(a, p.X, p.y, prm, perm[10 + k], 0.05, 1e300) for k in range(50)]
+    m, f = K.sgd_steps(b, p.X, p.y, prm, perm, 10, 50, 0.05, 1e300, 8)
+    assert (m, f) == (50, fs[-1]) and a.tobytes() == b.tobytes()
+
+    def one_by_one(thresh):  # sgd_step until a step's value is not <= thresh: (its index, value, θ)
+        c = np.linspace(-0.5, 0.5, 12)
+        for j in range(50):
+            fj = K.sgd_step(c, p.X, p.y, prm, perm[10 + j], 0.05, thresh)
+            if not fj <= thresh:
+                return j, fj, c
+        return 50, fj, c
+
+    # a threshold some later step exceeds (the value a step returns may be a bound on its row loss
+    # where that is <= thresh, so the one-by-one run decides where a finite threshold stops it)
+    thresh = next(float(t) for t in np.sort(fs)[::-1] if 0 < one_by_one(float(t))[0] < 50)
+    k, fk, c = one_by_one(thresh)
+    d = np.linspace(-0.5, 0.5, 12)
+    assert K.sgd_steps(d, p.X, p.y, prm, perm, 10, 50, 0.05, thresh, 8) == (k, fk)
+    assert d.tobytes() == c.tobytes() and not fk <= thresh
+    r = gdbench.minimize(p, "gd", steps=500, lr=1e6, batch_size=1, record_every=0)
+    general = gdbench.sweep(p, "gd", [{"lr": 1e6, "batch_size": 1, "clip": {"norm": 1e300}}], steps=500,
+                            record_every=0)
+    assert r.status == "diverged" and general.status == ["diverged"] and r.steps == general.steps_done[0]
+
+
 _SAME_BITS_SCRIPT = r"""
 import hashlib, sys
 import numpy as np

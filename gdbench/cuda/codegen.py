@@ -178,8 +178,8 @@ FUSED_SGD = False
 
 
 @inline_fn
-def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):
-    return 0.0
+def prob_sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead, ws):
+    return m, 0.0
 '''
 
 

@@ -361,12 +361,12 @@ def problem_kernels(defn: ProblemDef) -> ModuleType:
 
 def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, device: str = "cpu",
                      fused_sgd: bool = False) -> str:
-    """prob_loss_grad / prob_loss / prob_hess / prob_sgd_step: the problem's kernels as direct calls;
+    """prob_loss_grad / prob_loss / prob_hess / prob_sgd_steps: the problem's kernels as direct calls;
     with several problems' kernels (one CPU driver for a family), ``ws`` (``prob.kid``) picks one."""
     kerns = kern if isinstance(kern, tuple) else (kern,)
     lg = "loss_grad_rows" if rows else "loss_grad"
     lo = "loss_only_rows" if rows else "loss_only"
-    fused = fused_sgd and all(hasattr(k, "sgd_step") for k in kerns)
+    fused = fused_sgd and all(hasattr(k, "sgd_steps") for k in kerns)
     b = "_b" if device == "cpu" else ""  # borrowed array views on the CPU (no reference counting per step)
     # the row range as int64 on the CPU: the literal 0 and -1 of a full batch would compile the (not
     # inlined) kernels again for those literals, beside the int64 copy the Python API compiles
@@ -384,10 +384,11 @@ def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, devi
         else:
             calls["h"].append("pass")
         if fused:
-            lines.append(import_line(f"_prob_sgd_step{x}", km.__name__, "sgd_step", device))
-            calls["sgd"].append(f"return _prob_sgd_step{x}({b}(theta), {b}(X), {b}(y), {b}(prm), i, lr, thresh)")
+            lines.append(import_line(f"_prob_sgd_steps{x}", km.__name__, "sgd_steps", device))
+            calls["sgd"].append(f"return _prob_sgd_steps{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(perm), pos, m, "
+                                "lr, thresh, ahead)")
         else:
-            calls["sgd"].append("return 0.0")
+            calls["sgd"].append("return m, 0.0")
         if hasattr(km, lo):
             lines.append(import_line(f"_prob_loss{x}", km.__name__, lo, device, sim_direct=False))
             calls["lo"].append(f"return _prob_loss{x}({b}(theta), {b}(X), {b}(y), {b}(prm), {b}(idx), {rng}, {b}(g))")
@@ -409,7 +410,8 @@ def problem_bindings(kern: ModuleType | tuple[ModuleType, ...], rows: bool, devi
         "@inline_fn", "def prob_loss_grad(theta, X, y, prm, idx, i0, nb, g, ws):", *body(calls["lg"]), "", "",
         "@inline_fn", "def prob_loss(theta, X, y, prm, idx, i0, nb, g, ws):", *body(calls["lo"]), "", "",
         "@inline_fn", "def prob_hess(theta, X, y, prm, idx, i0, nb, H, ws):", *body(calls["h"]), "", "",
-        "@inline_fn", "def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):", *body(calls["sgd"])])
+        "@inline_fn", "def prob_sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead, ws):",
+        *body(calls["sgd"])])
 
 
 #: the optional parts of the step loop, compiled into a driver only when its configurations use them

@@ -110,7 +110,7 @@ RESTARTS = True
 #: so a tiny problem's θ, g and state stay in registers across steps)
 TRANSFORMS = True
 #: plain SGD (the gd rule, one row, no noise or clipping) on a loss of the linear-model family:
-#: one fused pass for the gradient and the update (``prob_sgd_step``), as scikit-learn does
+#: one fused pass for the gradient and the update (``prob_sgd_steps``), as scikit-learn does
 FUSED_SGD = False
 #: random starts compiled in (without them every configuration starts at its theta0 and, with no
 #: noise and no mini-batches either, the driver draws no random number at all)
@@ -155,8 +155,8 @@ def prob_hess(theta, X, y, prm, idx, i0, nb, H, ws):
 
 
 @inline_fn
-def prob_sgd_step(theta, X, y, prm, i, lr, thresh, ws):
-    return 0.0
+def prob_sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead, ws):
+    return m, 0.0
 # --- BIND END ---
 
 MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
@@ -280,9 +280,18 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 if ahead > 0 and pos + ahead < n:
                     prefetch_rows(X, y, perm, pos + ahead, min(pos + ahead + nb, n))
             fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
-            if fused:  # θ is updated here, unless the row's loss says the run diverged
-                lr_t = scheduled_lr(lr, skind, sp1, sp2, tl) if SCHEDULES else lr
-                fb = prob_sgd_step(theta, X, y, prm, perm[pos], lr_t, thresh, ws)
+            if fused:  # θ is updated here, unless a row's loss says the run diverged
+                if SCHEDULES and skind != 0:  # a rate of its own for each step: one step per call
+                    m = 1
+                    lr_t = scheduled_lr(lr, skind, sp1, sp2, tl)
+                else:  # every step up to the next event, the epoch's end or the budget in one call
+                    m = min(min(next_ev, steps) - t + 1, n - pos)
+                    lr_t = lr
+                done, fb = prob_sgd_steps(theta, X, y, prm, perm, pos, m, lr_t, thresh, ahead, ws)
+                # t and tl: the chunk's last step, or the one that diverged (t -= 1 below, as for one step)
+                t += done if done < m else m - 1
+                tl += done if done < m else m - 1
+                nb = m
             else:
                 fb = prob_loss_grad(theta, X, y, prm, perm, pos, nb, g, ws)
             if NEEDS_HESSIAN:

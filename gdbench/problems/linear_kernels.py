@@ -411,6 +411,31 @@ def sgd_step(theta, X, y, prm, i, lr, thresh):
     return f
 
 
+#: the same step inlined at numba's IR level into ``sgd_steps`` (compiled with the same flags)
+_sgd_step_inline = njit(inline="always", **JIT_SGD)(getattr(sgd_step, "py_func", sgd_step))
+
+
+@njit(**JIT_SGD)
+def sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead):
+    """``m`` plain SGD steps on rows ``perm[pos]``, …, ``perm[pos + m − 1]`` in one call (each
+    exactly :func:`sgd_step`, asking for the row ``ahead`` places later as each starts); stops at
+    the first step whose fᵢ is not ≤ ``thresh`` (θ left as before it). Returns (steps done, the
+    last step's fᵢ): m and an fᵢ ≤ ``thresh``, or k < m and the diverging step's fᵢ. One call per
+    stretch of steps between the driver's events instead of one per step: the driver's per-step
+    work and the call (its arguments, the row's bounds) leave the SGD loop."""
+    n = perm.shape[0]
+    f = 0.0
+    for k in range(m):
+        q = pos + k + ahead
+        if ahead > 0 and q < n:
+            prefetch_row(X, perm[q])
+            prefetch_row(y, perm[q])
+        f = _sgd_step_inline(theta, X, y, prm, perm[pos + k], lr, thresh)
+        if not (f <= thresh):
+            return k, f
+    return m, f
+
+
 @njit(**JIT)
 def hess(theta, X, y, prm, idx, i0, nb, H):
     """∇²f over the same rows as ``loss_grad`` (needs the loss's ``d2loss``)."""
