@@ -75,8 +75,9 @@ def hand_linreg_grad(theta, X, y, lam, g):
 @njit(cache=True, nogil=True, fastmath=set(ROWS_FASTMATH))
 def random_row_read(X, y, perms, theta, ahead):
     """Read the rows of X and y in the order of each row of ``perms`` (an epoch each), every row
-    once, asking for each ``ahead`` rows before it is read as gdbench's SGD does, with one dot
-    product per row and no update: the least an SGD epoch in that order costs on this machine.
+    once, asking for each ``ahead`` and again ``ahead // 2`` rows before it is read as gdbench's
+    SGD does (``sgd_steps``), with one dot product per row and no update: the least an SGD epoch
+    in that order costs on this machine.
     (Once X outgrows the caches the rows come from DRAM at random addresses, which is slower per
     byte than the streaming read of the roofline.)"""
     E, n = perms.shape
@@ -88,6 +89,8 @@ def random_row_read(X, y, perms, theta, ahead):
             if k + ahead < n:
                 prefetch_row(X, p[k + ahead])
                 prefetch_row(y, p[k + ahead])
+            if ahead > 1 and k + ahead // 2 < n:
+                prefetch_row(X, p[k + ahead // 2])
             i = p[k]
             z = theta[d] - y[i]
             for j in range(d):

@@ -418,7 +418,10 @@ _sgd_step_inline = njit(inline="always", **JIT_SGD)(getattr(sgd_step, "py_func",
 @njit(**JIT_SGD)
 def sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead):
     """``m`` plain SGD steps on rows ``perm[pos]``, …, ``perm[pos + m − 1]`` in one call (each
-    exactly :func:`sgd_step`, asking for the row ``ahead`` places later as each starts); stops at
+    exactly :func:`sgd_step`, asking for the row ``ahead`` places later as each starts, and for the
+    row ``ahead // 2`` places later once more: on a 2-core Zen 4 VM, hinge 1e5×64 with rows from
+    DRAM, 101–110 ns a step with the one request 8 rows ahead, 87–90 with the second 4 ahead, and
+    the same 50 ns in cache: some lines asked for early were no longer in L1 when read); stops at
     the first step whose fᵢ is not ≤ ``thresh`` (θ left as before it). Returns (steps done, the
     last step's fᵢ): m and an fᵢ ≤ ``thresh``, or k < m and the diverging step's fᵢ. One call per
     stretch of steps between the driver's events instead of one per step: the driver's per-step
@@ -430,6 +433,9 @@ def sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead):
         if ahead > 0 and q < n:
             prefetch_row(X, perm[q])
             prefetch_row(y, perm[q])
+        q = pos + k + ahead // 2  # the row's lines once more, nearer
+        if ahead > 1 and q < n:
+            prefetch_row(X, perm[q])
         f = _sgd_step_inline(theta, X, y, prm, perm[pos + k], lr, thresh)
         if not (f <= thresh):
             return k, f
