@@ -7,7 +7,9 @@ one row, a constant column, a duplicated header, a header without rows). Profile
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -22,6 +24,7 @@ import gdbench
 
 apply_profile()
 _TMP = Path(tempfile.mkdtemp(prefix="gdbench-fuzz-data-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)  # (made at import: gone at exit)
 
 cell = st.one_of(st.integers(-5, 5).map(str), st.floats(-10, 10).map(repr), st.sampled_from(
     ["", "nan", "inf", "-inf", "x", "1e400", " 3 ", "1,5", '"2"', "true", "1e-320", "-1", "+1"]), st.text(max_size=4))

@@ -13,9 +13,11 @@ examples per test, 150 unless set) or ``GDBENCH_FUZZ_PROFILE=dev`` (random, 2 00
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ apply_profile()
 #: the fuzz runs plan only: anything larger than this is refused by the resource plan, quickly
 LIMITS = Limits(max_memory=64 << 20, max_runs=5_000)
 _TMP = Path(tempfile.mkdtemp(prefix="gdbench-fuzz-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)  # (made at import: gone at exit)
 #: GDBENCH_FUZZ_VERBOSE=1 (with --hypothesis-show-statistics): every error message as an event
 VERBOSE = bool(os.environ.get("GDBENCH_FUZZ_VERBOSE"))
 
