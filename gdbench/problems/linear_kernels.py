@@ -420,8 +420,8 @@ def sgd_steps(theta, X, y, prm, perm, pos, m, lr, thresh, ahead):
     """``m`` plain SGD steps on rows ``perm[pos]``, …, ``perm[pos + m − 1]`` in one call (each
     exactly :func:`sgd_step`, asking for the row ``ahead`` places later as each starts, and for the
     row ``ahead // 2`` places later once more: on a 2-core Zen 4 VM, hinge 1e5×64 with rows from
-    DRAM, 101–110 ns a step with the one request 8 rows ahead, 87–90 with the second 4 ahead, and
-    the same 50 ns in cache: some lines asked for early were no longer in L1 when read); stops at
+    DRAM, 101–110 ns a step with the one request 8 rows ahead, 87–90 with the second 4 ahead, no
+    change in cache: some lines asked for early were no longer in L1 when read); stops at
     the first step whose fᵢ is not ≤ ``thresh`` (θ left as before it). Returns (steps done, the
     last step's fᵢ): m and an fᵢ ≤ ``thresh``, or k < m and the diverging step's fᵢ. One call per
     stretch of steps between the driver's events instead of one per step: the driver's per-step
