@@ -276,10 +276,10 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 barrier()
                 pos = 0
             nb = min(b, n - pos)
-            if PREFETCH:
+            fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
+            if PREFETCH and not fused:  # (the fused steps ask for their rows themselves)
                 if ahead > 0 and pos + ahead < n:
                     prefetch_rows(X, y, perm, pos + ahead, min(pos + ahead + nb, n))
-            fused = FUSED_SGD and nb == 1 and sigma == 0.0 and ckind == 0
             if fused:  # θ is updated here, unless a row's loss says the run diverged
                 if SCHEDULES and skind != 0:  # a rate of its own for each step: one step per call
                     m = 1

@@ -9,7 +9,7 @@ the kernels' entry points is adapted here once.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import numpy as np
@@ -49,18 +49,27 @@ def row_loss_grad(problem, theta: np.ndarray, rows: np.ndarray, g: np.ndarray) -
     return problem.kernels.loss_grad(theta, problem.X, problem.y, problem.prm, rows, 0, len(rows), g)
 
 
-def driver_batches(n: int, bs: int, seed: int, steps: int) -> list[np.ndarray]:
-    """The exact row batches gdbench's driver draws (same xoroshiro stream and shuffles)."""
+def _epoch_orders(n: int, seed: int) -> Iterator[np.ndarray]:
+    """The driver's row order of each epoch in turn (its xoroshiro stream from ``seed``, one
+    shuffle of the previous order per epoch); each yield is the same array, reshuffled."""
     from ..kernels.rng import rng_seed, shuffle
 
     st = np.empty(2, dtype=np.uint64)
     rng_seed(st, seed)
     perm = np.arange(n)
-    shuffle(perm, st)
+    while True:
+        shuffle(perm, st)
+        yield perm
+
+
+def driver_batches(n: int, bs: int, seed: int, steps: int) -> list[np.ndarray]:
+    """The exact row batches gdbench's driver draws (same xoroshiro stream and shuffles)."""
+    orders = _epoch_orders(n, seed)
+    perm = next(orders)
     pos, out = 0, []
     for _ in range(steps):
         if pos >= n:
-            shuffle(perm, st)
+            perm = next(orders)
             pos = 0
         nb = min(bs, n - pos)
         out.append(perm[pos:pos + nb].copy())
@@ -70,17 +79,9 @@ def driver_batches(n: int, bs: int, seed: int, steps: int) -> list[np.ndarray]:
 
 def driver_perms(n: int, seed: int, epochs: int) -> np.ndarray:
     """The row order of each of the first ``epochs`` epochs of a one-row-per-step run, as the
-    driver draws it (the same xoroshiro stream and shuffles as :func:`driver_batches`)."""
-    from ..kernels.rng import rng_seed, shuffle
-
-    st = np.empty(2, dtype=np.uint64)
-    rng_seed(st, seed)
-    perm = np.arange(n)
-    out = np.empty((epochs, n), dtype=np.int64)
-    for e in range(epochs):
-        shuffle(perm, st)
-        out[e] = perm
-    return out
+    driver draws it (as :func:`driver_batches` with one row a batch)."""
+    orders = _epoch_orders(n, seed)
+    return np.array([next(orders).copy() for _ in range(epochs)], dtype=np.int64).reshape(epochs, n)
 
 
 def prefetch_rows_ahead() -> int:
