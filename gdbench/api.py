@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,11 +22,20 @@ class Result:
 
     params: np.ndarray  # final θ
     status: str  # converged | max_steps | diverged | stalled
-    trace: pd.DataFrame  # step, loss, grad_norm, dist_to_opt, suboptimality, rel_suboptimality
     steps: int  # steps taken
     loss: float  # f(θ_final) over all rows (NaN when θ is not finite)
     wall_s: float  # run time, compilation excluded (includes recording)
     compile_s: float  # compile or cache-load time paid by this call
+    _trace: Callable[[], pd.DataFrame] | pd.DataFrame = field(repr=False, default=None)
+
+    @property
+    def trace(self) -> pd.DataFrame:
+        """The records: step, loss, grad_norm, dist_to_opt, suboptimality, rel_suboptimality (and
+        θ for small problems), built on first access: pandas is imported then, not by the run
+        (~0.25 s of a first call that never reads its trace)."""
+        if callable(self._trace):
+            self._trace = self._trace()
+        return self._trace
 
     @property
     def ns_per_step(self) -> float:
@@ -76,9 +86,9 @@ def minimize(
     return Result(
         params=theta,
         status=res.status[0],
-        trace=res.trace_frame(0),
         steps=int(res.steps_done[0]),
         loss=loss,
         wall_s=res.wall_s,
         compile_s=res.compile_s,
+        _trace=lambda: res.trace_frame(0),
     )

@@ -29,7 +29,7 @@ from types import ModuleType
 
 from ..kernels import codegen as cg
 
-MAX_ANALYTIC_DIM = 1024  # local arrays of this many doubles per thread (θ, g, g_full, best, state)
+MAX_ANALYTIC_DIM = 1024  # local arrays of this many doubles per thread (θ, g, best, state)
 SHARED_DOUBLES = 4096  # the data kernel's (TPB, D+1) partial-sum buffer: 32 KiB
 
 DEVICE_COMMON = """import importlib
@@ -83,7 +83,6 @@ def kernel(cfg, prob, bud, out, scr):
 
 ALLOC_ANALYTIC = """    theta = cuda.local.array(D_, np.float64)
     g = cuda.local.array(D_, np.float64)
-    gfull = cuda.local.array(D_, np.float64)
     best = cuda.local.array(D_, np.float64)
     H = cuda.local.array((1, 1), np.float64)
     s = cuda.local.array((NS_, D_), np.float64)
@@ -97,7 +96,6 @@ ALLOC_ANALYTIC = """    theta = cuda.local.array(D_, np.float64)
 
 ALLOC_DATA = """    theta = cuda.shared.array(D_, np.float64)
     g = cuda.shared.array(D_, np.float64)
-    gfull = g  # a record's gradient reuses g: the next step overwrites it anyway
     best = cuda.local.array(D_, np.float64)
     H = cuda.local.array((1, 1), np.float64)
     s = cuda.shared.array((NS_, D_), np.float64)

@@ -501,7 +501,7 @@ import numba
 
 from gdbench.kernels import support as _support
 from gdbench.kernels import transforms as _transforms
-from gdbench.kernels.stack import stack_f64
+from gdbench.kernels.stack import stack_f64, stack_u64
 
 PREFETCH = False
 inline_fn = njit(inline="always", **JIT)
@@ -513,7 +513,6 @@ def _inline(f):
 
 clip_grad = _inline(_transforms.clip_grad)
 scheduled_lr = _inline(_transforms.scheduled_lr)
-_record = _support.record
 _draw_start = _support.draw_start
 
 
@@ -525,14 +524,10 @@ def draw_start(theta, center, a, b, kind, st):
         theta[i] = tt[i]
 
 
-@njit(inline="always", **JIT)
-def record(trace, k, r, t, f, g, theta, x_star, has_xstar, restarts):
-    gt = np.empty(D_)  # heap copies for the (not inlined) recorder: the stack arrays never escape
-    tt = np.empty(D_)
-    for i in range(D_):
-        gt[i] = g[i]
-        tt[i] = theta[i]
-    _record(trace, np.int64(k), np.int64(r), np.int64(t), f, gt, tt, x_star, has_xstar, np.int64(restarts))
+# the recorder and the scale inlined at their one call site each: θ and g never leave the stack
+# (a call would take their address), no heap copies, and no standalone compile of either
+record = _inline(_support.record)
+rel_scale = _inline(_support.rel_scale)
 
 
 @njit(inline="always", **JIT)
@@ -550,17 +545,14 @@ def sweep(k_lo, k_hi, cfg, prob, bud, out, scr):
 TINY_ALLOC = """    D = D_  # a compile-time constant: every loop over θ unrolls, every index is known
     theta = numba.carray(stack_f64(D_), (D_,))
     g = numba.carray(stack_f64(D_), (D_,))
-    gfull = numba.carray(stack_f64(D_), (D_,))
     best = numba.carray(stack_f64(D_), (D_,))
     H = numba.carray(stack_f64(HH_), (HD_, HD_))
     s = numba.carray(stack_f64(NSD_), (NS_, D_))
     for j in range(NSTATE):
         for i in range(D_):
             s[j, i] = 0.0
-    st = np.empty(2, dtype=np.uint64)
-    perm = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        perm[i] = i
+    st = numba.carray(stack_u64(2), (2,))
+    perm = scr.perm_row  # (an analytic problem reads no rows; one np.empty overload fewer to compile)
     ahead = 0
     ws = prob.kid"""
 

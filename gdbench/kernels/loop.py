@@ -191,8 +191,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     leader = tid == 0
     # --- ALLOC BEGIN ---
     theta = np.empty(D)
-    g = np.empty(D)
-    gfull = np.empty(D)
+    g = np.empty(D)  # ∇f at θ_t (a record's and a full batch's), or the step's batch gradient
     best = np.empty(D)
     H = np.empty((D, D)) if NEEDS_HESSIAN else np.empty((1, 1))
     s = np.zeros((NSTATE, D))
@@ -237,36 +236,133 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     barrier()
     pos = 0
     fused = False
-
-    if record_every > 0:
-        f0 = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
-    else:  # no record: the loss alone (a data problem's kernel skips the gradient's pass)
-        f0 = prob_loss(theta, X, y, prm, perm, 0, -1, gfull, ws)
-    scale = rel_scale(f0, f_star)
-    thresh = f_star + bud.div_factor * scale
     r = 0
     nres = 0
-    if record_every > 0:
-        if leader:
-            record(out.trace, k, 0, 0, f0, gfull, theta, prob.x_star, prob.has_xstar, nres)
-        r = 1
     code = MAX_STEPS
-    if not math.isfinite(f0):
-        code = DIVERGED
+    f = 0.0  # f over all rows at θ_t (the evaluations at events)
+    fb = 0.0  # the step's loss: its batch's, or f at θ_t for a full batch
+    scale = 1.0
+    thresh = math.inf
     # restarts: the best iterate so far (by the full loss, at records and restarts)
-    best_f = f0
-    f_end = f0  # f over all rows at θ as of the last full evaluation
-    if RESTARTS and rkind != 0 and leader:
-        for i in range(D):
-            best[i] = theta[i]
+    best_f = math.inf
+    f_end = math.nan  # f over all rows at θ as of the last full evaluation
     last_gain = 0
     t = 0  # steps of the run, over all restarts (the budget)
     tl = 0  # steps since the last (re)start: the rule's and the schedule's t
-    # countdowns to the next record / periodic restart: one comparison per step
-    next_rec = min(record_every, steps) if record_every > 0 else steps + 1
+    # the steps of the next record and periodic restart (steps + 1: none), and next_ev, the next
+    # step at which anything but a step happens (0: the start; steps: the end): one comparison a step
+    next_rec = 0 if record_every > 0 else steps + 1
     next_res = rper if rkind == 1 else steps + 1
-    next_ev = min(next_rec, next_res)
-    while t < steps and code == MAX_STEPS:
+    next_ev = 0
+    post = False  # θ is a restart's fresh start, to be evaluated (and recorded) at step t
+    while True:
+        # Every evaluation over all rows happens here, at θ_t, once: the start, a record, the end
+        # of a run without records, a periodic restart's check and its fresh start, and the
+        # gradient of a full-batch step from θ_t (a record and the next step share one evaluation).
+        ev = post or t == next_ev
+        rec = False
+        per = False
+        want_g = full  # between events: a full batch's step needs f and ∇f at θ_t
+        if ev:
+            rec = t == next_rec and not post
+            per = RESTARTS and rkind == 1 and t == next_res and 0 < t < steps and not post
+            want_g = post or rec or (full and t < steps and not per)
+        if IS_DATA:
+            # f alone where no gradient is wanted (a data kernel skips the gradient's pass): the
+            # start and the end of a run without records, a periodic restart's check
+            lo = ev and (not want_g or (t == 0 and not post and record_every <= 0))
+            if lo:
+                f = prob_loss(theta, X, y, prm, perm, 0, -1, g, ws)
+            if want_g:
+                fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
+                if not lo:
+                    f = fb
+        elif ev or want_g:  # an analytic problem's f and ∇f are one kernel: one call site
+            f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
+            fb = f
+        if ev:
+            restart = False
+            if rec or (post and record_every > 0):  # (one call site: a record costs a copy of the recorder)
+                if leader:
+                    record(out.trace, k, r, t, f, g, theta, prob.x_star, prob.has_xstar, nres)
+                r += 1
+            if rec:
+                next_rec = min(next_rec + record_every, steps)
+            if post or t == 0:
+                sc = rel_scale(f, f_star)
+                f_end = f
+                if post:  # a restart's fresh start: it widens the threshold
+                    post = False
+                    tr = f_star + bud.div_factor * sc
+                    if tr > thresh:  # (max() would compile one more overload per process)
+                        thresh = tr
+                    if f < best_f:
+                        best_f = f
+                        if leader:
+                            for i in range(D):
+                                best[i] = theta[i]
+                else:
+                    scale = sc
+                    thresh = f_star + bud.div_factor * scale
+                    best_f = f
+                    if RESTARTS and rkind != 0 and leader:
+                        for i in range(D):
+                            best[i] = theta[i]
+                    if not math.isfinite(f):
+                        code = DIVERGED
+            else:
+                if rec:
+                    f_end = f
+                    if not (f <= thresh):
+                        code = DIVERGED
+                    else:
+                        if RESTARTS and rkind != 0:
+                            if f < best_f - rtol * scale:
+                                last_gain = t
+                            if f < best_f:
+                                best_f = f
+                                if leader:
+                                    for i in range(D):
+                                        best[i] = theta[i]
+                            restart = rkind == 2 and t - last_gain >= rper and best_f - f_star > STALL_FLOOR * scale
+                        if bud.stop_tol > 0.0 and f - f_star <= bud.stop_tol * scale:
+                            code = CONVERGED
+                if RESTARTS and rkind == 1 and t == next_res:
+                    next_res += rper
+                    restart = True
+            if t == steps and record_every <= 0 and code == MAX_STEPS:
+                # the end of a run without records: is the last iterate finite?
+                f_end = f
+                if not (f <= thresh):
+                    code = DIVERGED
+                elif RESTARTS and rkind != 0 and f < best_f:
+                    best_f = f
+                    if leader:
+                        for i in range(D):
+                            best[i] = theta[i]
+            if RESTARTS and restart and code == MAX_STEPS and t < steps:
+                if not rec:  # a periodic restart between records: is this iterate the best so far?
+                    if f < best_f:
+                        best_f = f
+                        if leader:
+                            for i in range(D):
+                                best[i] = theta[i]
+                nres += 1
+                tl = 0
+                last_gain = t
+                if leader:
+                    draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
+                    for j in range(NSTATE):
+                        for i in range(D):
+                            s[j, i] = 0.0
+                    opt_init(s, theta, hpv, hprow, rid)
+                barrier()
+                post = True  # evaluated at the top, at the same step
+            next_ev = min(min(next_rec, next_res), steps)
+            if post:
+                continue
+        if code != MAX_STEPS or t >= steps:
+            break
         t += 1
         tl += 1
         if IS_DATA and not full:  # a mini-batch (analytic drivers drop this branch at compile time)
@@ -284,8 +380,8 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 if SCHEDULES and skind != 0:  # a rate of its own for each step: one step per call
                     m = 1
                     lr_t = scheduled_lr(lr, skind, sp1, sp2, tl)
-                else:  # every step up to the next event, the epoch's end or the budget in one call
-                    m = min(min(next_ev, steps) - t + 1, n - pos)
+                else:  # every step up to the next event or the epoch's end in one call
+                    m = min(next_ev - t + 1, n - pos)
                     lr_t = lr
                 done, fb = prob_sgd_steps(theta, X, y, prm, perm, pos, m, lr_t, thresh, ahead, ws)
                 # t and tl: the chunk's last step, or the one that diverged (t -= 1 below, as for one step)
@@ -298,11 +394,9 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 if need_h:
                     prob_hess(theta, X, y, prm, perm, pos, nb, H, ws)
             pos += nb
-        else:
-            fb = prob_loss_grad(theta, X, y, prm, perm, 0, -1, g, ws)
-            if NEEDS_HESSIAN:
-                if need_h:
-                    prob_hess(theta, X, y, prm, perm, 0, -1, H, ws)
+        elif NEEDS_HESSIAN:  # (f and ∇f at θ_t: evaluated above)
+            if need_h:
+                prob_hess(theta, X, y, prm, perm, 0, -1, H, ws)
         if not (fb <= thresh):  # NaN, +Inf, or beyond the divergence threshold
             code = DIVERGED
             t -= 1
@@ -316,76 +410,6 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
             lr_t = scheduled_lr(lr, skind, sp1, sp2, tl) if SCHEDULES else lr
             opt_update(theta, g, H, s, hpv, hprow, lr_t, tl, fb, f_star, rid)
         barrier()
-        if t == next_ev:
-            restart = False
-            evaluated = False
-            if t == next_rec:
-                next_rec = min(next_rec + record_every, steps)
-                f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
-                evaluated = True
-                f_end = f
-                if leader:
-                    record(out.trace, k, r, t, f, gfull, theta, prob.x_star, prob.has_xstar, nres)
-                r += 1
-                if not (f <= thresh):
-                    code = DIVERGED
-                else:
-                    if RESTARTS and rkind != 0:
-                        if f < best_f - rtol * scale:
-                            last_gain = t
-                        if f < best_f:
-                            best_f = f
-                            if leader:
-                                for i in range(D):
-                                    best[i] = theta[i]
-                        restart = rkind == 2 and t - last_gain >= rper and best_f - f_star > STALL_FLOOR * scale
-                    if bud.stop_tol > 0.0 and f - f_star <= bud.stop_tol * scale:
-                        code = CONVERGED
-            if RESTARTS and rkind == 1 and t == next_res:
-                next_res += rper
-                restart = True
-            if RESTARTS and restart and code == MAX_STEPS and t < steps:
-                if not evaluated:  # a periodic restart between records: is this iterate the best so far?
-                    f = prob_loss(theta, X, y, prm, perm, 0, -1, gfull, ws)
-                    if f < best_f:
-                        best_f = f
-                        if leader:
-                            for i in range(D):
-                                best[i] = theta[i]
-                nres += 1
-                tl = 0
-                last_gain = t
-                if leader:
-                    draw_start(theta, cfg.theta0[k], cfg.init_a[k], cfg.init_b[k], ikind, st)
-                    for j in range(NSTATE):
-                        for i in range(D):
-                            s[j, i] = 0.0
-                    opt_init(s, theta, hpv, hprow, rid)
-                barrier()
-                f = prob_loss_grad(theta, X, y, prm, perm, 0, -1, gfull, ws)
-                f_end = f
-                thresh = max(thresh, f_star + bud.div_factor * rel_scale(f, f_star))
-                if f < best_f:
-                    best_f = f
-                    if leader:
-                        for i in range(D):
-                            best[i] = theta[i]
-                if record_every > 0:
-                    if leader:
-                        record(out.trace, k, r, t, f, gfull, theta, prob.x_star, prob.has_xstar, nres)
-                    r += 1
-            next_ev = min(next_rec, next_res)
-    if code == MAX_STEPS and record_every <= 0:
-        # no records: still report whether the last iterate is finite
-        fl = prob_loss(theta, X, y, prm, perm, 0, -1, gfull, ws)
-        f_end = fl
-        if not (fl <= thresh):
-            code = DIVERGED
-        elif RESTARTS and rkind != 0 and fl < best_f:
-            best_f = fl
-            if leader:
-                for i in range(D):
-                    best[i] = theta[i]
     if leader:
         use_best = RESTARTS and rkind != 0 and code != DIVERGED
         for i in range(D):

@@ -29,6 +29,21 @@ def stack_f64(typingctx, n):
 
 
 @intrinsic
+def stack_u64(typingctx, n):
+    """A pointer to ``n`` uint64 on the caller's stack (``n`` a literal integer): a random stream's state."""
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    count = max(int(n.literal_value), 1)
+
+    def codegen(context, builder, sig, args):
+        ty = context.get_value_type(types.uint64)
+        ptr = cgutils.alloca_once(builder, ir.ArrayType(ty, count))
+        return builder.bitcast(ptr, ty.as_pointer())
+
+    return types.CPointer(types.uint64)(n), codegen
+
+
+@intrinsic
 def borrowed(typingctx, a):
     """``a`` without its reference count: the same data, shape and strides, no ``meminfo``.
 
