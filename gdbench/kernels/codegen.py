@@ -34,6 +34,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .._sys import atomic_write_text
+from .prune import prune_function
 
 if TYPE_CHECKING:
     from ..optimizers.base import Optimizer
@@ -467,7 +468,7 @@ def render(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tuple[Prob
     if alloc_block is not None:
         out = replace_block(out, ALLOC_BEGIN, ALLOC_END, alloc_block)
     if device in ("cpu", "tiny"):
-        out = flatten_sweep(out)
+        out = prune_function(flatten_sweep(out), "sweep")
     return HEADER.format(template="gdbench/kernels/loop.py") + out
 
 
@@ -497,11 +498,9 @@ TINY_MAX_DIM = 8
 
 TINY_DEVICE = """import importlib
 
-import numba
-
 from gdbench.kernels import support as _support
 from gdbench.kernels import transforms as _transforms
-from gdbench.kernels.stack import stack_f64, stack_u64
+from gdbench.kernels.stack import stack_matrix, stack_u64, stack_vector
 
 PREFETCH = False
 inline_fn = njit(inline="always", **JIT)
@@ -543,15 +542,15 @@ def sweep(k_lo, k_hi, cfg, prob, bud, out, scr):
 """
 
 TINY_ALLOC = """    D = D_  # a compile-time constant: every loop over θ unrolls, every index is known
-    theta = numba.carray(stack_f64(D_), (D_,))
-    g = numba.carray(stack_f64(D_), (D_,))
-    best = numba.carray(stack_f64(D_), (D_,))
-    H = numba.carray(stack_f64(HH_), (HD_, HD_))
-    s = numba.carray(stack_f64(NSD_), (NS_, D_))
+    theta = stack_vector(D_)
+    g = stack_vector(D_)
+    best = stack_vector(D_)
+    H = stack_matrix(HD_, HD_)
+    s = stack_matrix(NS_, D_)
     for j in range(NSTATE):
         for i in range(D_):
             s[j, i] = 0.0
-    st = numba.carray(stack_u64(2), (2,))
+    st = stack_u64(2)
     perm = scr.perm_row  # (an analytic problem reads no rows; one np.empty overload fewer to compile)
     ahead = 0
     ws = prob.kid"""
@@ -598,7 +597,7 @@ def driver_source(opt: Optimizer | tuple[Optimizer, ...], prob: ProblemDef | tup
     opts = rules_of(opt)
     ns = max(max(len(o.state) for o in opts), 1)
     hd = dim if any(o.needs_hessian for o in opts) else 1
-    consts = f"D_ = {dim}\nNS_ = {ns}\nNSD_ = {ns * dim}\nHD_ = {hd}\nHH_ = {hd * hd}"
+    consts = f"D_ = {dim}\nNS_ = {ns}\nHD_ = {hd}"
     return render(opt, prob, device="tiny", device_block=TINY_DEVICE, alloc_block=TINY_ALLOC, constants=consts,
                   features=features)
 

@@ -252,7 +252,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
     # the steps of the next record and periodic restart (steps + 1: none), and next_ev, the next
     # step at which anything but a step happens (0: the start; steps: the end): one comparison a step
     next_rec = 0 if record_every > 0 else steps + 1
-    next_res = rper if rkind == 1 else steps + 1
+    next_res = rper if RESTARTS and rkind == 1 else steps + 1
     next_ev = 0
     post = False  # θ is a restart's fresh start, to be evaluated (and recorded) at step t
     while True:

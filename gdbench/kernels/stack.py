@@ -1,10 +1,11 @@
 """Arrays numba does not reference-count: fixed-size arrays on the stack of a compiled function
 (CPU, for the tiny-problem drivers) and borrowed views of heap arrays (for the calls of a step loop).
 
-``numba.carray(stack_f64(N), shape)`` is an array of N float64 that lives in the calling
-function's frame (an LLVM ``alloca``; N must be a compile-time constant). When every access to it
-is inlined, LLVM keeps its elements in registers: θ, g and the optimizer state of a 2-D problem
-then never touch memory, as in a loop written by hand with scalars.
+``stack_vector(N)`` is an array of N float64 that lives in the calling function's frame (an
+LLVM ``alloca``; N a compile-time constant; ``stack_matrix(N0, N1)`` likewise, 2-D). When every
+access to it is inlined, LLVM keeps its elements in registers: θ, g and the optimizer state of a
+2-D problem then never touch memory, as in a loop written by hand with scalars. (Built by an
+intrinsic rather than ``numba.carray`` on a pointer: one overload fewer to compile per process.)
 """
 
 from llvmlite import ir
@@ -13,34 +14,57 @@ from numba.core import cgutils, config
 from numba.extending import intrinsic
 
 
+def _on_stack(context, builder, arrty, shape):
+    """An array of ``arrty`` (C order) of this constant shape in an ``alloca`` of the caller."""
+    ty = context.get_value_type(arrty.dtype)
+    count = 1
+    for n in shape:
+        count *= n
+    ptr = cgutils.alloca_once(builder, ir.ArrayType(ty, max(count, 1)))
+    intp = context.get_value_type(types.intp)
+    itemsize = context.get_abi_sizeof(ty)
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.insert(0, intp(step))
+        step *= n
+    ary = context.make_array(arrty)(context, builder)
+    context.populate_array(ary, data=builder.bitcast(ptr, ty.as_pointer()), shape=[intp(n) for n in shape],
+                           strides=strides, itemsize=intp(itemsize), meminfo=None)
+    return ary._getvalue()
+
+
+def _literals(*ns):
+    return all(isinstance(n, types.IntegerLiteral) for n in ns)
+
+
 @intrinsic
-def stack_f64(typingctx, n):
-    """A pointer to ``n`` float64 on the caller's stack (``n`` a literal integer)."""
-    if not isinstance(n, types.IntegerLiteral):
+def stack_vector(typingctx, n):
+    """``n`` float64 on the caller's stack, as a 1-D array (``n`` a literal integer)."""
+    if not _literals(n):
         return None
-    count = max(int(n.literal_value), 1)
+    arrty = types.Array(types.float64, 1, "C")
+    shape = (int(n.literal_value),)
+    return arrty(n), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
 
-    def codegen(context, builder, sig, args):
-        ty = context.get_value_type(types.float64)
-        ptr = cgutils.alloca_once(builder, ir.ArrayType(ty, count))
-        return builder.bitcast(ptr, ty.as_pointer())
 
-    return types.CPointer(types.float64)(n), codegen
+@intrinsic
+def stack_matrix(typingctx, n0, n1):
+    """An ``n0`` × ``n1`` float64 array on the caller's stack (literal integers)."""
+    if not _literals(n0, n1):
+        return None
+    arrty = types.Array(types.float64, 2, "C")
+    shape = (int(n0.literal_value), int(n1.literal_value))
+    return arrty(n0, n1), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
 
 
 @intrinsic
 def stack_u64(typingctx, n):
-    """A pointer to ``n`` uint64 on the caller's stack (``n`` a literal integer): a random stream's state."""
-    if not isinstance(n, types.IntegerLiteral):
+    """``n`` uint64 on the caller's stack, as a 1-D array (a random stream's state)."""
+    if not _literals(n):
         return None
-    count = max(int(n.literal_value), 1)
-
-    def codegen(context, builder, sig, args):
-        ty = context.get_value_type(types.uint64)
-        ptr = cgutils.alloca_once(builder, ir.ArrayType(ty, count))
-        return builder.bitcast(ptr, ty.as_pointer())
-
-    return types.CPointer(types.uint64)(n), codegen
+    arrty = types.Array(types.uint64, 1, "C")
+    shape = (int(n.literal_value),)
+    return arrty(n), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
 
 
 @intrinsic
