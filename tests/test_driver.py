@@ -391,6 +391,38 @@ def test_a_driver_shared_by_several_problems_gives_each_problem_its_own_results(
         gdbench.sweep(p, "gd", [{}], steps=2, problems=[*names, "quadratic" if p.kind == "data" else "linreg"])
 
 
+def test_stack_arrays_have_their_shape_c_strides_and_hold_what_is_written():
+    """The tiny driver's θ, g, state and random state live in stack arrays made by an intrinsic
+    (no numba.carray): C-order strides of the element size, independent elements."""
+    from numba import njit
+
+    from gdbench.kernels.stack import stack_matrix, stack_u64, stack_vector
+
+    @njit
+    def fill():
+        a = stack_vector(3)
+        m = stack_matrix(2, 3)
+        u = stack_u64(2)
+        for i in range(3):
+            a[i] = i + 0.5
+        for i in range(2):
+            for j in range(3):
+                m[i, j] = 10.0 * i + j
+        u[0] = 7
+        u[1] = 2**63 + 1
+        out = np.empty(6)
+        for i in range(2):
+            for j in range(3):
+                out[3 * i + j] = m[i, j]
+        return a.copy(), out, m.shape, m.strides, a.strides, u[0], u[1]
+
+    a, m, shape, strides, astrides, u0, u1 = fill()
+    np.testing.assert_array_equal(a, [0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(m, [0, 1, 2, 10, 11, 12])
+    assert shape == (2, 3) and strides == (24, 8) and astrides == (8,)
+    assert (u0, u1) == (7, 2**63 + 1)
+
+
 def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
     """The step loop hands its arrays to the kernels it calls as borrowed views (no reference
     counting per step): a view must alias its array's data, shape and strides, and every CPU

@@ -33,38 +33,32 @@ def _on_stack(context, builder, arrty, shape):
     return ary._getvalue()
 
 
-def _literals(*ns):
-    return all(isinstance(n, types.IntegerLiteral) for n in ns)
+def _stack(dtype, *ns):
+    """The signature and code of an array of ``dtype`` on the caller's stack, of the literal shape
+    ``ns`` (None, so numba reports a typing error, when a size is not a literal integer)."""
+    if not all(isinstance(n, types.IntegerLiteral) for n in ns):
+        return None
+    arrty = types.Array(dtype, len(ns), "C")
+    shape = tuple(int(n.literal_value) for n in ns)
+    return arrty(*ns), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
 
 
 @intrinsic
 def stack_vector(typingctx, n):
     """``n`` float64 on the caller's stack, as a 1-D array (``n`` a literal integer)."""
-    if not _literals(n):
-        return None
-    arrty = types.Array(types.float64, 1, "C")
-    shape = (int(n.literal_value),)
-    return arrty(n), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
+    return _stack(types.float64, n)
 
 
 @intrinsic
 def stack_matrix(typingctx, n0, n1):
     """An ``n0`` × ``n1`` float64 array on the caller's stack (literal integers)."""
-    if not _literals(n0, n1):
-        return None
-    arrty = types.Array(types.float64, 2, "C")
-    shape = (int(n0.literal_value), int(n1.literal_value))
-    return arrty(n0, n1), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
+    return _stack(types.float64, n0, n1)
 
 
 @intrinsic
 def stack_u64(typingctx, n):
     """``n`` uint64 on the caller's stack, as a 1-D array (a random stream's state)."""
-    if not _literals(n):
-        return None
-    arrty = types.Array(types.uint64, 1, "C")
-    shape = (int(n.literal_value),)
-    return arrty(n), lambda context, builder, sig, args: _on_stack(context, builder, arrty, shape)
+    return _stack(types.uint64, n)
 
 
 @intrinsic
