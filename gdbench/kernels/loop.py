@@ -170,6 +170,17 @@ PREFETCH_ROWS = 8
 STALL_FLOOR = 1e-8
 
 
+@inline_fn
+def keep_best(f, best_f, best, theta, D, leader):
+    """Restarts: θ becomes the best iterate if its full loss f beats ``best_f``; the best loss."""
+    if f < best_f:
+        if leader:
+            for i in range(D):
+                best[i] = theta[i]
+        return f
+    return best_f
+
+
 
 # inline="always" (CPU): numba inlines the body into ``sweep`` at its IR level, so the pair is
 # compiled and LLVM-optimised once instead of twice (standalone, then again inside ``sweep``):
@@ -288,19 +299,15 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 r += 1
             if rec:
                 next_rec = min(next_rec + record_every, steps)
-            if post or t == 0:
+            if (RESTARTS and post) or t == 0:
                 sc = rel_scale(f, f_star)
                 f_end = f
-                if post:  # a restart's fresh start: it widens the threshold
+                if RESTARTS and post:  # a restart's fresh start: it widens the threshold
                     post = False
                     tr = f_star + bud.div_factor * sc
                     if tr > thresh:  # (max() would compile one more overload per process)
                         thresh = tr
-                    if f < best_f:
-                        best_f = f
-                        if leader:
-                            for i in range(D):
-                                best[i] = theta[i]
+                    best_f = keep_best(f, best_f, best, theta, D, leader)
                 else:
                     scale = sc
                     thresh = f_star + bud.div_factor * scale
@@ -319,11 +326,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                         if RESTARTS and rkind != 0:
                             if f < best_f - rtol * scale:
                                 last_gain = t
-                            if f < best_f:
-                                best_f = f
-                                if leader:
-                                    for i in range(D):
-                                        best[i] = theta[i]
+                            best_f = keep_best(f, best_f, best, theta, D, leader)
                             restart = rkind == 2 and t - last_gain >= rper and best_f - f_star > STALL_FLOOR * scale
                         if bud.stop_tol > 0.0 and f - f_star <= bud.stop_tol * scale:
                             code = CONVERGED
@@ -335,18 +338,11 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 f_end = f
                 if not (f <= thresh):
                     code = DIVERGED
-                elif RESTARTS and rkind != 0 and f < best_f:
-                    best_f = f
-                    if leader:
-                        for i in range(D):
-                            best[i] = theta[i]
+                elif RESTARTS and rkind != 0:
+                    best_f = keep_best(f, best_f, best, theta, D, leader)
             if RESTARTS and restart and code == MAX_STEPS and t < steps:
                 if not rec:  # a periodic restart between records: is this iterate the best so far?
-                    if f < best_f:
-                        best_f = f
-                        if leader:
-                            for i in range(D):
-                                best[i] = theta[i]
+                    best_f = keep_best(f, best_f, best, theta, D, leader)
                 nres += 1
                 tl = 0
                 last_gain = t
@@ -359,7 +355,7 @@ def run_config(k, tid, cfg, prob, bud, out, scr):
                 barrier()
                 post = True  # evaluated at the top, at the same step
             next_ev = min(min(next_rec, next_res), steps)
-            if post:
+            if RESTARTS and post:
                 continue
         if code != MAX_STEPS or t >= steps:
             break
