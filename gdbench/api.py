@@ -26,7 +26,7 @@ class Result:
     loss: float  # f(θ_final) over all rows (NaN when θ is not finite)
     wall_s: float  # run time, compilation excluded (includes recording)
     compile_s: float  # compile or cache-load time paid by this call
-    _trace: Callable[[], pd.DataFrame] | pd.DataFrame = field(repr=False, default=None)
+    _trace: Callable[[], pd.DataFrame] | pd.DataFrame | None = field(repr=False, default=None)
 
     @property
     def trace(self) -> pd.DataFrame:
@@ -36,6 +36,12 @@ class Result:
         if callable(self._trace):
             self._trace = self._trace()
         return self._trace
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its trace built (the builder is a closure over the sweep's arrays)."""
+        state = dict(self.__dict__)
+        state["_trace"] = self.trace
+        return state
 
     @property
     def ns_per_step(self) -> float:

@@ -451,3 +451,23 @@ def test_borrowed_views_alias_their_array_and_the_cpu_drivers_pass_them():
     assert "_prob_loss_grad(_b(theta), _b(X), _b(y), _b(prm), _b(idx), np.int64(i0), np.int64(nb), _b(g))" in src
     assert "_opt_step_0(_b(theta), _b(g), _b(s), lr, hpv[0], hpv[1], hpv[2])" in src
     assert "_opt_step_1(_b(theta), _b(g), lr)" in src
+
+
+def test_minimize_builds_its_trace_on_first_access_and_pickles_with_it():
+    """``Result.trace`` is built when first read (a run that never reads it does not import
+    pandas); a pickled or copied Result carries the built frame."""
+    import copy
+    import pickle
+    import subprocess
+    import sys
+
+    code = ("import sys, gdbench; p = gdbench.problems.make('rosenbrock', d=2); "
+            "r = gdbench.minimize(p, 'gd', steps=5, lr=1e-3, record_every=1); "
+            "print('pandas' in sys.modules); t = r.trace; print('pandas' in sys.modules, len(t))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    assert out == ["False", "True", "6"]
+    p = gdbench.problems.make("rosenbrock", d=2)
+    r = gdbench.minimize(p, "adam", steps=20, lr=1e-3, record_every=5)
+    for r2 in (pickle.loads(pickle.dumps(r)), copy.deepcopy(r)):
+        np.testing.assert_array_equal(r2.trace.to_numpy(), r.trace.to_numpy())
+        assert list(r2.trace.columns) == list(r.trace.columns) and r2.loss == r.loss
