@@ -127,10 +127,8 @@ class _DropDead(ast.NodeTransformer):
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         super().generic_visit(node)
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if field == "body" and isinstance(block, list) and not block:
-                node.body = [ast.Pass()]
+        if isinstance(getattr(node, "body", None), list) and not node.body:  # a block left empty
+            node.body = [ast.Pass()]
         return node
 
 
